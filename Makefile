@@ -1,0 +1,43 @@
+# The two commands of the README: `make triage` (the main job) and `make test` (every test).
+# Both install what they need: Debian's prometheus, the virtual environment, the Python packages.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+SCENARIO ?= checkout-bad-deploy
+
+.PHONY: setup system-deps triage sandbox-down lint typecheck contracts unit test clean
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+triage: setup
+	$(VENV)/bin/medic sandbox up $(SCENARIO)
+
+sandbox-down: setup
+	$(VENV)/bin/medic sandbox down --all
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+contracts: setup
+	$(VENV)/bin/lint-imports
+
+unit: setup
+	$(VENV)/bin/pytest
+
+test: lint typecheck contracts unit
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

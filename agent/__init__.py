@@ -1,0 +1,1 @@
+"""The investigating agent: graph, state, planners, diagnosis, report."""

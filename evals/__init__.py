@@ -1,0 +1,1 @@
+"""Scenario format, world simulator, sandbox, scoring, runner and benchmarks."""

@@ -1,0 +1,1 @@
+"""Policy model and evaluation, the guard every action passes, and the audit log."""

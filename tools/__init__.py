@@ -1,0 +1,1 @@
+"""Reading the world (metrics, traces, Kubernetes, logs, anomaly models) and the one action executor."""
