@@ -1,8 +1,13 @@
 # The two commands of the README: `make triage` (the main job) and `make test` (every test).
 # Both install what they need: Debian's prometheus, the virtual environment, the Python packages.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+# pip's notes about this machine's local mirror folders are noise; its errors still show and fail the step.
+QUIET  := 2> >(grep -v '^WARNING: Location' >&2)
 SCENARIO ?= checkout-bad-deploy
 
 .PHONY: setup system-deps triage sandbox-down lint typecheck contracts unit test clean
@@ -14,8 +19,8 @@ system-deps:
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PIP) --upgrade pip $(QUIET)
+	$(PIP) -e '.[dev]' $(QUIET)
 	touch $(STAMP)
 
 triage: setup

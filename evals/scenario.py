@@ -209,8 +209,13 @@ class Scenario(_Strict):
                 continue
             self._check_service(f"{where}.target", fault.target)
             if fault.kind == "traffic_surge" and not services[fault.target].entry:
-                raise ValueError(f"{where}.target: traffic_surge targets an entry service, not {fault.target!r}")
-            if not services[fault.target].has_pods and fault.kind not in ("dependency_latency", "packet_loss"):
+                raise ValueError(
+                    f"{where}.target: traffic_surge targets an entry service, not {fault.target!r}"
+                )
+            if not services[fault.target].has_pods and fault.kind not in (
+                "dependency_latency",
+                "packet_loss",
+            ):
                 raise ValueError(f"{where}.target: {fault.target!r} is external (no pods) for {fault.kind}")
         for i, distractor in enumerate(self.distractors):
             self._check_service(f"distractors[{i}].target", distractor.target)
