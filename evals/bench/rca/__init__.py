@@ -1,0 +1,1 @@
+"""The Sock Shop root-cause benchmark: medic's ranking and BARO on the same 50 fault cases."""

@@ -1,0 +1,1 @@
+"""Anomaly models: detection, forecasting and root-cause ranking over metric series."""
