@@ -1,0 +1,1 @@
+"""The sandbox: real Prometheus, the Kubernetes API emulator and trace files for one scenario."""
