@@ -4,6 +4,7 @@
 set -euo pipefail
 missing=()
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
