@@ -9,6 +9,7 @@ planner never handles exceptions or tracebacks.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeVar
@@ -31,6 +32,14 @@ class Evidence(BaseModel):
     source: str = Field(description="prometheus | traces | kubernetes | logs | anomaly")
     description: str
     query: str | None = Field(None, description="what was asked of the backend, for reproduction")
+
+
+def evidence_id(source: str, tool: str, subject: str | None, *key: object) -> str:
+    """A stable, citeable id: the same question at the same `as_of` gets the same id in every replay,
+    e.g. `prom:golden.error_ratio:checkout:3f9a1c0b2d`. `key` is what makes the observation unique
+    (the query and the instant); `subject` keeps the id readable."""
+    digest = hashlib.sha256("\x1f".join(str(k) for k in key).encode()).hexdigest()[:10]
+    return ":".join(part for part in (source, tool, subject, digest) if part)
 
 
 class ToolResult(BaseModel):

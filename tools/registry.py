@@ -85,4 +85,58 @@ class Registry:
             return ToolResult(status="error", summary=str(exc), retryable=exc.retryable)
         if not isinstance(result, ToolResult):
             raise TypeError(f"read tool {name} returned {type(result).__name__}, not ToolResult")
+        return _within_budget(result, ctx.config.summary_max_tokens)
+
+
+def _within_budget(result: ToolResult, max_tokens: int) -> ToolResult:
+    """The token budget holds for every tool, even one whose own bounding has a bug."""
+    from tools.summary import count_tokens, truncate_to_tokens
+
+    if count_tokens(result.summary) <= max_tokens:
         return result
+    return result.model_copy(
+        update={"summary": truncate_to_tokens(result.summary, max_tokens), "truncated": True}
+    )
+
+
+def default_registry() -> Registry:
+    """Every read and action tool the agent may use, in one explicit list (DESIGN §3.1).
+
+    A tool exists for the agent only once it is listed here; `tests/tools/test_registry.py` checks each
+    one has an effect, a docstring and a JSON schema. Imports are local so that importing the registry
+    module stays cheap and free of cycles.
+    """
+    from tools.kube.logs import pod_logs
+    from tools.kube.nodes import kube_nodes
+    from tools.kube.tools import kube_events, kube_pods, kube_workload
+    from tools.metrics.discovery import firing_alerts, prom_label_values, prom_list_metrics
+    from tools.metrics.golden import golden_signals
+    from tools.metrics.query import prom_query
+    from tools.metrics.saturation import workload_saturation
+    from tools.traces.tools import find_traces, get_trace, service_dependencies, trace_critical_path
+
+    # ---- THE TOOL LIST: add new tools here, grouped by owner ---------------------------------------
+    tools: list[Callable[..., object]] = [
+        # metrics (Prometheus)
+        golden_signals,
+        workload_saturation,
+        firing_alerts,
+        prom_query,
+        prom_list_metrics,
+        prom_label_values,
+        # Kubernetes and logs
+        kube_workload,
+        kube_pods,
+        kube_events,
+        kube_nodes,
+        pod_logs,
+        # traces
+        find_traces,
+        get_trace,
+        service_dependencies,
+        trace_critical_path,
+        # anomaly models (tools/anomaly/): add their @tool functions here
+        # action tools (return an ActionRequest, executed only through policies/guard.py): add here
+    ]
+    # ---- end of the tool list ------------------------------------------------------------------------
+    return Registry(tools)

@@ -1,0 +1,32 @@
+"""What every tool call receives: the investigation's instant, the backends and the config.
+
+`as_of` is the only notion of "now" a tool has (DESIGN §3.2): no tool reads the clock, so a replay or a
+backtest at the same instant sees exactly what the original investigation saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from tools.config import ToolsConfig
+from tools.kube.client import KubeReader
+from tools.metrics.client import MetricsBackend
+from tools.traces.backend import TraceBackend
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Backends are None when not configured; the tools that need one then answer `error` and say so."""
+
+    as_of: datetime
+    metrics: MetricsBackend | None = None
+    kube: KubeReader | None = None
+    traces: TraceBackend | None = None
+    config: ToolsConfig = field(default_factory=ToolsConfig)
+
+    def __post_init__(self) -> None:
+        if self.as_of.tzinfo is None or self.as_of.utcoffset() is None:
+            raise ValueError("ToolContext.as_of must be timezone-aware (UTC)")
+        if self.as_of.utcoffset() != timedelta(0):
+            object.__setattr__(self, "as_of", self.as_of.astimezone(UTC))

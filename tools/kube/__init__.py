@@ -1,0 +1,1 @@
+"""Kubernetes reads: the KubeReader Protocol, its implementation on the official client, and the tools."""

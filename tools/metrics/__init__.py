@@ -1,0 +1,1 @@
+"""Prometheus: the MetricsBackend Protocol, its prometheus-api-client implementation, and the metric tools."""

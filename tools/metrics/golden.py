@@ -1,0 +1,146 @@
+"""Golden signals of a service: request rate, error ratio, p50/p99 latency, from the service's own server
+metrics and from the client side of its callers, at as_of and one `compare_to` earlier."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from tools.context import ToolContext
+from tools.contract import Evidence, ToolResult, evidence_id, tool
+from tools.errors import UnknownEntity
+from tools.metrics.client import MetricsBackend
+from tools.metrics.query import metrics_backend
+from tools.metrics.templates import DURATION_PATTERN, NAME_PATTERN, duration_seconds, render
+from tools.summary import bounded_summary, fmt_number
+
+SERVER_SIGNALS = {  # signal -> (template, quantile)
+    "request_rate": ("request_rate", 0.0),
+    "error_ratio": ("error_ratio", 0.0),
+    "latency_p50_s": ("latency_quantile", 0.5),
+    "latency_p99_s": ("latency_quantile", 0.99),
+}
+CLIENT_SIGNALS = {
+    "request_rate": ("client_request_rate", 0.0),
+    "error_ratio": ("client_error_ratio", 0.0),
+    "latency_p99_s": ("client_latency_quantile", 0.99),
+}
+
+
+class GoldenSignalsInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(pattern=NAME_PATTERN, description="service name, e.g. checkoutservice")
+    namespace: str | None = Field(None, pattern=NAME_PATTERN, description="omit to match any namespace")
+    window: str = Field("5m", pattern=DURATION_PATTERN, description="rate window")
+    compare_to: str = Field("1h", pattern=DURATION_PATTERN, description="baseline: this long before as_of")
+
+
+def known_services(backend: MetricsBackend, ctx: ToolContext, namespace: str | None) -> list[str]:
+    """Services that reported server metrics in the hour before as_of (the names `closest` draws on)."""
+    match = "http_server_request_duration_seconds_count" + (
+        f'{{namespace="{namespace}"}}' if namespace else ""
+    )
+    return backend.label_values("service", ctx.as_of - timedelta(hours=1), ctx.as_of, match=[match])
+
+
+def closest_names(name: str, names: list[str]) -> list[str]:
+    close = difflib.get_close_matches(name, names, n=5, cutoff=0.4)
+    close += [n for n in names if (name in n or n in name) and n not in close]
+    return close[:5] or names[:5]
+
+
+def _scalar(backend: MetricsBackend, promql: str, at: datetime) -> float | None:
+    series = backend.instant(promql, at)
+    return series[0].value if series else None
+
+
+def _fmt(signal: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if signal == "error_ratio":
+        return f"{value * 100:.3g}%"
+    if signal.startswith("latency"):
+        return f"{value * 1000:.3g}ms"
+    return f"{fmt_number(value)}/s"
+
+
+@tool(effect="read")
+def golden_signals(ctx: ToolContext, args: GoldenSignalsInput) -> ToolResult:
+    """Request rate, 5xx error ratio and p50/p99 latency of a service at the investigation's instant,
+    compared with a baseline before it, plus what each caller sees when calling the service."""
+    backend = metrics_backend(ctx)
+    services = known_services(backend, ctx, args.namespace)
+    if args.service not in services:
+        raise UnknownEntity(
+            f"no service named {args.service!r} reported request metrics in the hour before as_of",
+            closest_names(args.service, services),
+        )
+    templates, window = ctx.config.promql, args.window
+    before = ctx.as_of - timedelta(seconds=duration_seconds(args.compare_to))
+    server: dict[str, JsonValue] = {}
+    queries: dict[str, JsonValue] = {}
+    evidence: list[Evidence] = []
+    lines: list[str] = []
+    for signal, (name, quantile) in SERVER_SIGNALS.items():
+        promql = render(
+            templates[name], namespace=args.namespace, service=args.service, window=window, quantile=quantile
+        )
+        now, then = _scalar(backend, promql, ctx.as_of), _scalar(backend, promql, before)
+        server[signal] = {"now": now, "before": then}
+        queries[signal] = promql
+        line = f"{signal.replace('_s', '').replace('_', ' ')}: {_fmt(signal, now)} (was {_fmt(signal, then)})"
+        lines.append(line)
+        evidence.append(
+            Evidence(
+                id=evidence_id("prom", f"golden.{signal}", args.service, promql, ctx.as_of.isoformat()),
+                source="prometheus",
+                description=f"{args.service} {line} at {ctx.as_of.isoformat()}, {args.compare_to} earlier in brackets",
+                query=promql,
+            )
+        )
+    callers: dict[str, dict[str, JsonValue]] = {}
+    for signal, (name, quantile) in CLIENT_SIGNALS.items():
+        promql = render(
+            templates[name], namespace=args.namespace, service=args.service, window=window, quantile=quantile
+        )
+        queries[f"callers.{signal}"] = promql
+        for s in backend.instant(promql, ctx.as_of):
+            callers.setdefault(s.labels.get("service", "?"), {})[signal] = s.value
+    for caller, values in sorted(callers.items()):
+        parts = ", ".join(f"{k.replace('_s', '').replace('_', ' ')} {_fmt(k, v)}" for k, v in values.items())  # type: ignore[arg-type]
+        lines.append(f"caller {caller} → {args.service}: {parts}")
+    if callers:
+        evidence.append(
+            Evidence(
+                id=evidence_id("prom", "golden.callers", args.service, str(queries), ctx.as_of.isoformat()),
+                source="prometheus",
+                description=f"what callers of {args.service} see: " + "; ".join(lines[len(SERVER_SIGNALS) :]),
+                query=str(queries.get("callers.error_ratio")),
+            )
+        )
+    summary, cut = bounded_summary(
+        f"{args.service} golden signals at {ctx.as_of.isoformat()} ({window} window; in brackets {args.compare_to} earlier):",
+        lines,
+        max_tokens=ctx.config.summary_max_tokens,
+        unit="lines",
+    )
+    no_traffic = server["request_rate"] == {"now": None, "before": None}
+    return ToolResult(
+        status="no_data" if no_traffic else "ok",
+        data={
+            "service": args.service,
+            "namespace": args.namespace,
+            "as_of": ctx.as_of.isoformat(),
+            "baseline_at": before.isoformat(),
+            "window": window,
+            "server": server,
+            "callers": dict(callers),
+            "queries": queries,
+        },
+        summary=summary,
+        truncated=cut,
+        evidence=evidence,
+    )

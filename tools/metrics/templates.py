@@ -1,0 +1,131 @@
+"""The PromQL that the metric tools run: named templates whose defaults target the DESIGN §3.6 names.
+
+A deployment whose exporters spell things differently overrides a template by name (`ToolsConfig.promql`).
+Templates use `string.Template` placeholders, because PromQL's own braces would fight `str.format`:
+
+    $namespace  a regex matching the namespace(s) (`.*` when the caller gave none)
+    $service    an exact service name
+    $pod_regex  a regex matching a workload's pods
+    $window     the rate window, e.g. 5m
+    $lookback   how far back counts of events (restarts) reach, e.g. 1h
+    $quantile   e.g. 0.99
+
+Values are validated names (see `NAME_PATTERN`) and are escaped again when substituted.
+"""
+
+from __future__ import annotations
+
+import re
+from string import Template
+
+PLACEHOLDERS = frozenset({"namespace", "service", "pod_regex", "window", "lookback", "quantile"})
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,252}$"
+DURATION_PATTERN = r"^[0-9]+(ms|s|m|h|d|w)$"
+
+_SERVER = "http_server_request_duration_seconds"
+_CLIENT = "http_client_request_duration_seconds"
+_SEL = 'namespace=~"$namespace",service="$service"'
+_ERR = 'http_response_status_code=~"5.."'
+_POD = 'namespace=~"$namespace",pod=~"$pod_regex"'
+_CONTAINER = _POD + ',container!="",container!="POD"'
+
+DEFAULT_TEMPLATES: dict[str, str] = {
+    # which services exist (for discovery and "did you mean")
+    "service_names": f"count by (namespace, service) ({_SERVER}_count)",
+    # golden signals, server side (what the service itself reports)
+    "request_rate": f"sum(rate({_SERVER}_count{{{_SEL}}}[$window]))",
+    "error_ratio": (
+        f"(sum(rate({_SERVER}_count{{{_SEL},{_ERR}}}[$window])) or vector(0))"
+        f" / sum(rate({_SERVER}_count{{{_SEL}}}[$window]))"
+    ),
+    "latency_quantile": (
+        f"histogram_quantile($quantile, sum by (le) (rate({_SERVER}_bucket{{{_SEL}}}[$window])))"
+    ),
+    # golden signals, client side: what the callers see when they call $service (OTel client metrics,
+    # `service` = the caller, `server_address` = the callee)
+    "client_request_rate": (
+        f'sum by (service) (rate({_CLIENT}_count{{namespace=~"$namespace",server_address="$service"}}[$window]))'
+    ),
+    "client_error_ratio": (
+        f'(sum by (service) (rate({_CLIENT}_count{{namespace=~"$namespace",server_address="$service",{_ERR}}}'
+        f"[$window])) or (0 * sum by (service) (rate({_CLIENT}_count"
+        f'{{namespace=~"$namespace",server_address="$service"}}[$window]))))'
+        f' / sum by (service) (rate({_CLIENT}_count{{namespace=~"$namespace",server_address="$service"}}[$window]))'
+    ),
+    "client_latency_quantile": (
+        f"histogram_quantile($quantile, sum by (service, le) (rate({_CLIENT}_bucket"
+        f'{{namespace=~"$namespace",server_address="$service"}}[$window])))'
+    ),
+    # saturation per pod of a workload (cAdvisor + kube-state-metrics)
+    "cpu_usage_cores": f"sum by (pod) (rate(container_cpu_usage_seconds_total{{{_CONTAINER}}}[$window]))",
+    "cpu_limit_cores": f'sum by (pod) (kube_pod_container_resource_limits{{{_POD},resource="cpu"}})',
+    "cpu_throttling_ratio": (
+        f"sum by (pod) (rate(container_cpu_cfs_throttled_periods_total{{{_CONTAINER}}}[$window]))"
+        f" / sum by (pod) (rate(container_cpu_cfs_periods_total{{{_CONTAINER}}}[$window]))"
+    ),
+    "memory_working_set_bytes": f"sum by (pod) (container_memory_working_set_bytes{{{_CONTAINER}}})",
+    "memory_limit_bytes": f'sum by (pod) (kube_pod_container_resource_limits{{{_POD},resource="memory"}})',
+    "restarts": f"sum by (pod) (increase(kube_pod_container_status_restarts_total{{{_POD}}}[$lookback]))",
+    "oom_killed": (
+        f'max by (pod) (kube_pod_container_status_last_terminated_reason{{{_POD},reason="OOMKilled"}})'
+    ),
+    "workload_names": "count by (namespace, deployment) (kube_deployment_spec_replicas)",
+    # alerts as Prometheus recorded them (works for past instants, unlike /api/v1/alerts)
+    "firing_alerts": 'ALERTS{alertstate="firing"}',
+}
+
+
+def check_template(name: str, text: str) -> None:
+    """Refuse a template with a placeholder we never fill (it would reach Prometheus as `$foo`)."""
+    template = Template(text)
+    if not template.is_valid():
+        raise ValueError(f"PromQL template {name!r} has an invalid placeholder")
+    unknown = set(template.get_identifiers()) - PLACEHOLDERS
+    if unknown:
+        raise ValueError(f"PromQL template {name!r} uses unknown placeholders: {', '.join(sorted(unknown))}")
+
+
+def _string(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _regex(value: str) -> str:
+    return _string(re.escape(value))
+
+
+def workload_pod_regex(workload: str) -> str:
+    """Pods of a Deployment (`name-<rs hash>-<suffix>`) or StatefulSet (`name-<ordinal>`), and not of a
+    workload whose name merely starts with this one (`carts` must not match `carts-db-…`)."""
+    return f"{re.escape(workload)}-([a-z0-9]+-[a-z0-9]+|[0-9]+)"
+
+
+def render(
+    template: str,
+    *,
+    namespace: str | None = None,
+    service: str = "",
+    pod_regex: str = ".*",
+    window: str = "5m",
+    lookback: str = "1h",
+    quantile: float = 0.99,
+) -> str:
+    """Fill a template; `namespace=None` matches every namespace."""
+    return Template(template).substitute(
+        namespace=_regex(namespace) if namespace else ".*",
+        service=_string(service),
+        pod_regex=_string(pod_regex),
+        window=window,
+        lookback=lookback,
+        quantile=repr(float(quantile)),
+    )
+
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(text: str) -> float:
+    """A PromQL duration such as `5m` in seconds (input models already checked `DURATION_PATTERN`)."""
+    match = re.fullmatch(r"([0-9]+)(ms|s|m|h|d|w)", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 1h)")
+    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
