@@ -133,7 +133,15 @@ class Fault(_Strict):
 class Distractor(_Strict):
     kind: DistractorKind
     target: str = Field(description="a service of the topology")
-    start: Duration = Field("-3h", description="relative to `end` (deploy only)")
+    start: Duration | None = Field(
+        None, description="relative to `end`; a deploy needs it, the others ignore it"
+    )
+
+    @model_validator(mode="after")
+    def _deploy_has_start(self) -> Distractor:
+        if self.kind == "deploy" and self.start is None:
+            raise ValueError("start: a deploy distractor needs the time of the rollout, e.g. start: -3h")
+        return self
 
 
 class Alert(_Strict):
@@ -219,7 +227,8 @@ class Scenario(_Strict):
                 raise ValueError(f"{where}.target: {fault.target!r} is external (no pods) for {fault.kind}")
         for i, distractor in enumerate(self.distractors):
             self._check_service(f"distractors[{i}].target", distractor.target)
-            self._check_within_history(f"distractors[{i}].start", distractor.start, history)
+            if distractor.start is not None:
+                self._check_within_history(f"distractors[{i}].start", distractor.start, history)
         if self.alert is not None:
             self._check_within_history("alert.starts_at", self.alert.starts_at, history)
         cause = self.expect.root_cause.service

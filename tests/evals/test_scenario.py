@@ -184,3 +184,11 @@ def test_missing_field_and_broken_yaml(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", ["350ms", "25m", "6h", "3d", "-20m", "1w", "15s"])
 def test_durations_round_trip(text: str) -> None:
     assert format_duration(parse_duration(text)) == text
+
+
+def test_a_deploy_distractor_needs_its_start_and_others_do_not(tmp_path: Path) -> None:
+    noisy = with_changes(distractors=[{"kind": "noisy", "target": "adservice"}])
+    assert load_scenario(write(tmp_path, noisy)).distractors[0].start is None
+    deploy = with_changes(distractors=[{"kind": "deploy", "target": "adservice"}])
+    with pytest.raises(ScenarioError, match=r"distractors\[0\]: start: a deploy distractor needs"):
+        load_scenario(write(tmp_path, deploy, "deploy.yaml"))

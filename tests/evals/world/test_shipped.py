@@ -1,0 +1,56 @@
+"""Every shipped scenario loads and simulates; the simulator stays fast and the series count bounded."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from evals.scenario import SCENARIO_DIR, load_scenario
+from evals.world.model import World
+from evals.world.simulate import simulate
+
+SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def test_every_fault_kind_and_distractor_has_a_shipped_scenario() -> None:
+    scenarios = [load_scenario(s) for s in SHIPPED]
+    kinds = {f.kind for s in scenarios for f in s.faults} | {d.kind for s in scenarios for d in s.distractors}
+    assert kinds == {
+        "bad_deploy",
+        "crashloop",
+        "memory_leak",
+        "cpu_hog",
+        "traffic_surge",
+        "dependency_latency",
+        "packet_loss",
+        "pod_failure",
+        "node_pressure",
+        "deploy",
+        "noisy",
+        "seasonal_peak",
+    }
+    healthy = [s for s in scenarios if s.expect.root_cause.service is None]
+    assert len(healthy) >= 2 and all(s.expect.remediation == [] and not s.faults for s in healthy)
+    assert {s.topology.name for s in scenarios} == {"online-boutique", "sock-shop", "train-ticket", "inline"}
+
+
+@pytest.mark.parametrize("scenario_id", SHIPPED)
+def test_shipped_scenario_simulates(scenario_id: str, shipped_world: Callable[[str], World]) -> None:
+    world = shipped_world(scenario_id)
+    series = sum(len(f.series) for f in world.families)
+    assert 0 < series < 2000 and world.sample_count > 0
+    assert world.logs and world.spans and world.objects
+    for family in world.families:
+        for s in family.series:
+            assert s.labels == tuple(sorted(s.labels)), s.name
+
+
+def test_online_boutique_simulates_fast_with_bounded_series() -> None:
+    scenario = load_scenario("checkout-bad-deploy")
+    started = time.perf_counter()
+    world = simulate(scenario.model_copy(update={"history": "6h", "step": "15s"}))
+    elapsed = time.perf_counter() - started
+    assert sum(len(f.series) for f in world.families) < 1500
+    assert elapsed < 4.0, f"6h/15s online-boutique took {elapsed:.2f}s (target: well under 2s)"
