@@ -1,0 +1,292 @@
+"""The guard: the one door every cluster change passes (DESIGN §3.4).
+
+    check    facts → evaluate (no approvals yet) → server-side dry-run → audit
+    approve  LangGraph `interrupt` with the action, the diff, the decision and the evidence ids
+    execute  evaluate again with the approvals, now → execute once per action id → verify → audit
+
+Each step is a graph node, so the state is checkpointed between them: a process may die while an
+approval is pending and any process resumes the thread. `execute` never sends the same action twice:
+it first looks in the audit log for an execution of this action id. This module is the only importer
+of `tools.actions`; nothing in the request's free text, the alert or the world reaches `evaluate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Literal, TypedDict
+
+from pydantic import BaseModel, Field, JsonValue, ValidationError
+
+from policies.approvals import Approval
+from policies.audit import AuditKind, AuditLog
+from policies.decision import Decision
+from policies.evaluate import evaluate
+from policies.model import Policy
+from policies.target_state import RecentAction, TargetState
+from tools.action_request import ActionRequest
+from tools.actions import ActionFailed, Executor, Outcome
+
+Stage = Literal[
+    "denied",  # the policy said no
+    "dry_run_failed",  # the API server refused the dry-run: nothing is sent for real
+    "dry_run_only",  # dry_run mode (or a dry_run_only rule): the dry-run is all that happens
+    "awaiting_approval",
+    "allowed",  # may execute without approval
+    "not_approved",  # approvals missing, expired, refused or unqualified at execution time
+    "executed",
+    "failed",  # the real request failed
+]
+GuardRoute = Literal["approve", "execute", "done"]
+
+
+class GuardRecord(BaseModel):
+    """What the guard did with one action, for the report, the API and the next node."""
+
+    action: ActionRequest
+    stage: Stage
+    decision: Decision
+    changes: list[str] = Field(default_factory=list, description="the dry-run's diff, e.g. 'replicas: 3 → 6'")
+    kubectl: str = ""
+    detail: str = ""
+    approvals: list[Approval] = Field(default_factory=list)
+    executed: bool = False
+    verified: bool | None = None
+
+
+class GuardState(TypedDict, total=False):
+    action: ActionRequest | None
+    guard: GuardRecord | None
+    approvals: list[Approval]
+
+
+class Guard:
+    """Policy, dry-run, approval, execution, verification and audit for one cluster."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        policy: Policy,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        *,
+        verify_within_s: float = 60.0,
+    ) -> None:
+        self._executor = executor
+        self._policy = policy
+        self._audit = audit
+        self._clock = clock
+        self._verify_within_s = verify_within_s
+
+    # Nodes -----------------------------------------------------------------------------------------
+    def check(self, state: GuardState) -> GuardState:
+        """Evaluate without approvals and dry-run whatever is not denied."""
+        request = state.get("action")
+        if request is None:
+            return {"guard": None}
+        actor = request.requested_by
+        self._record(
+            "proposal",
+            request,
+            actor,
+            {
+                "kind": request.kind,
+                "target": request.target,
+                "params": dict(request.params),
+                "reason": request.reason,
+                "evidence": list(request.evidence),
+            },
+        )
+        decision = self._evaluate(request, [])
+        self._record(
+            "decision",
+            request,
+            "medic",
+            {"outcome": decision.outcome, "reasons": _json_list(decision.reasons)},
+        )
+        if decision.outcome == "deny":
+            return {
+                "guard": GuardRecord(
+                    action=request, stage="denied", decision=decision, detail="; ".join(decision.reasons)
+                )
+            }
+        try:
+            outcome = self._executor.execute(request, dry_run=True, now=self._clock())
+        except ActionFailed as exc:
+            self._record("dry_run", request, "medic", {"ok": False, "error": str(exc)})
+            return {
+                "guard": GuardRecord(
+                    action=request, stage="dry_run_failed", decision=decision, detail=f"dry-run failed: {exc}"
+                )
+            }
+        self._record("dry_run", request, "medic", {"ok": True, "changes": list(outcome.changes)})
+        stage: Stage = "dry_run_only"
+        if decision.outcome == "allow":
+            stage = "allowed"
+        elif decision.outcome == "require_approval":
+            stage = "awaiting_approval"
+        return {
+            "guard": GuardRecord(
+                action=request,
+                stage=stage,
+                decision=decision,
+                changes=outcome.changes,
+                kubectl=outcome.kubectl,
+            )
+        }
+
+    def approve(self, state: GuardState) -> GuardState:
+        """Pause the thread until people answer; the resume value is a list of Approval objects."""
+        from langgraph.types import interrupt
+
+        record = state["guard"]
+        assert record is not None
+        answer = interrupt(approval_request(record))
+        approvals = parse_approvals(answer)
+        for approval in approvals:
+            self._record(
+                "approval" if approval.verdict == "approve" else "refusal",
+                record.action,
+                approval.approver,
+                approval.model_dump(mode="json"),
+                channel=approval.channel,
+            )
+        return {"approvals": approvals}
+
+    def execute(self, state: GuardState) -> GuardState:
+        """Evaluate again (policy, target and time may have moved), then execute once and verify."""
+        record = state["guard"]
+        assert record is not None
+        request, approvals = record.action, state.get("approvals", [])
+        previous = self._audit.show(action_id=request.action_id)
+        if any(r.kind == "execution" for r in previous):
+            done = [r for r in previous if r.kind == "verification"]
+            detail = "already executed for this action id; not sent again"
+            return {
+                "guard": record.model_copy(
+                    update={
+                        "stage": "executed",
+                        "executed": True,
+                        "detail": detail,
+                        "verified": bool(done and done[-1].payload.get("ok")),
+                    }
+                )
+            }
+        decision = self._evaluate(request, approvals)
+        self._record(
+            "decision",
+            request,
+            "medic",
+            {"outcome": decision.outcome, "reasons": _json_list(decision.reasons), "at": "execution"},
+        )
+        base = record.model_copy(update={"decision": decision, "approvals": approvals})
+        if not decision.may_execute:
+            stage: Stage = "dry_run_only" if decision.outcome == "dry_run_only" else "not_approved"
+            return {"guard": base.model_copy(update={"stage": stage, "detail": "; ".join(decision.reasons)})}
+        # Recorded before sending: if the process dies mid-request, a resume sees it and never re-sends.
+        self._record("execution", request, "medic", {"phase": "sending"})
+        try:
+            outcome = self._executor.execute(request, dry_run=False, now=self._clock())
+        except ActionFailed as exc:
+            self._record("execution", request, "medic", {"phase": "failed", "error": str(exc)})
+            return {"guard": base.model_copy(update={"stage": "failed", "detail": str(exc)})}
+        self._record("execution", request, "medic", {"phase": "done", "changes": list(outcome.changes)})
+        return {"guard": self._verified(base, request, outcome)}
+
+    def _verified(self, base: GuardRecord, request: ActionRequest, outcome: Outcome) -> GuardRecord:
+        verification = self._executor.verify(request, outcome, within_s=self._verify_within_s)
+        self._record("verification", request, "medic", {"ok": verification.ok, "detail": verification.detail})
+        return base.model_copy(
+            update={
+                "stage": "executed",
+                "executed": True,
+                "verified": verification.ok,
+                "detail": verification.detail,
+                "changes": outcome.changes,
+            }
+        )
+
+    # Helpers ---------------------------------------------------------------------------------------
+    def _evaluate(self, request: ActionRequest, approvals: list[Approval]) -> Decision:
+        now = self._clock()
+        facts = self._executor.facts(request.target_ref)
+        state = TargetState(
+            labels=facts.labels if facts.exists else None,
+            replicas=facts.replicas,
+            node_schedulable=facts.node_schedulable,
+            schedulable_nodes=facts.schedulable_nodes,
+            cordoned_nodes=facts.cordoned_nodes,
+            recent_actions=self._recent_executions(now),
+        )
+        return evaluate(request, self._policy, state, approvals, now)
+
+    def _recent_executions(self, now: datetime) -> list[RecentAction]:
+        """Executions of the last day, from the audit log (rate limits and per-hour budgets need them)."""
+        since = now - timedelta(days=1)
+        records = self._audit.show()
+        proposals = {r.action_id: r.payload for r in records if r.kind == "proposal"}
+        return [
+            RecentAction.model_validate(
+                {
+                    "action_id": r.action_id,
+                    "kind": proposals[r.action_id].get("kind"),
+                    "target": proposals[r.action_id].get("target"),
+                    "at": r.at,
+                }
+            )
+            for r in records
+            if r.kind == "execution"
+            and r.payload.get("phase") == "done"
+            and r.at >= since
+            and r.action_id in proposals
+        ]
+
+    def _record(
+        self,
+        kind: AuditKind,
+        request: ActionRequest,
+        actor: str,
+        payload: dict[str, JsonValue],
+        channel: str = "guard",
+    ) -> None:
+        self._audit.append(kind, action_id=request.action_id, actor=actor, channel=channel, payload=payload)
+
+
+def route_after_check(state: GuardState) -> GuardRoute:
+    record = state.get("guard")
+    if record is None:
+        return "done"
+    if record.stage == "awaiting_approval":
+        return "approve"
+    return "execute" if record.stage == "allowed" else "done"
+
+
+def approval_request(record: GuardRecord) -> dict[str, JsonValue]:
+    """The interrupt payload: everything an approver needs, and the exact action to name."""
+    return {
+        "action": record.action.model_dump(mode="json"),
+        "action_id": record.action.action_id,
+        "changes": list(record.changes),
+        "kubectl": record.kubectl,
+        "decision": record.decision.model_dump(mode="json"),
+        "evidence": list(record.action.evidence),
+        "needs": [s.model_dump(mode="json") for s in record.decision.approvals],
+    }
+
+
+def parse_approvals(answer: object) -> list[Approval]:
+    """The resume value: a list of approvals (JSON or models). Anything else counts as no approval."""
+    items = answer.get("approvals", []) if isinstance(answer, dict) else answer
+    if not isinstance(items, list):
+        return []
+    approvals = []
+    for item in items:
+        try:
+            approvals.append(item if isinstance(item, Approval) else Approval.model_validate(item))
+        except ValidationError:
+            continue  # a malformed approval approves nothing
+    return approvals
+
+
+def _json_list(items: list[str]) -> list[JsonValue]:
+    return list(items)
