@@ -20,7 +20,8 @@ system-deps:
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) --upgrade pip $(QUIET)
-	$(PIP) -e '.[dev]' $(QUIET)
+	$(PIP) -e '.[dev,bench]' $(QUIET)
+	$(PIP) --no-deps 'rcaeval>=1.8.1' $(QUIET)
 	touch $(STAMP)
 
 triage: setup
