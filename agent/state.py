@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agent.diagnosis import Diagnosis
 from agent.incident import Incident
+from policies.approvals import Approval
+from policies.guard import GuardRecord
 from tools.action_request import ActionRequest
 from tools.contract import Evidence, Status
 
@@ -93,7 +95,10 @@ class InvestigationState(TypedDict, total=False):
     transcript: Annotated[list[dict[str, JsonValue]], operator.add]
     usage: Usage
     finished: bool
+    started_at: float  # unix seconds, for the wall-time budget
     diagnosis: Diagnosis
     proposal: Proposal
-    guard: dict[str, JsonValue]
-    report: dict[str, JsonValue]
+    # The guard's keys (policies.guard.GuardState): the action it was given, people's answers, the outcome.
+    action: ActionRequest | None
+    approvals: list[Approval]
+    guard: GuardRecord | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import os
 import socket
 from collections.abc import Iterator
@@ -56,3 +57,23 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     yield
+
+
+# Real servers shared by every test folder ------------------------------------------------------------
+from tests.policies.guard_fixtures import world  # noqa: E402, F401 (the emulator with a guard beside it)
+from tests.postgres_server import create_database, postgres_server  # noqa: E402
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """DSN of a PostgreSQL server started for this test session on 127.0.0.1, stopped by pid after."""
+    with postgres_server() as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def fresh_postgres_dsn(postgres_dsn: str) -> str:
+    """An empty database of its own for one test."""
+    return create_database(postgres_dsn, f"test_{next(_database_numbers)}")
