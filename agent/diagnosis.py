@@ -70,9 +70,12 @@ class Diagnosis(BaseModel):
                 dropped.append(f"{hypothesis.entity} ({hypothesis.fault_kind}): {reason}")
                 continue
             kept.append(hypothesis)
-        healthy = self.healthy or not kept
-        summary = self.summary if kept or self.healthy else "no hypothesis is supported by observed evidence"
-        return Diagnosis(healthy=healthy, summary=summary, hypotheses=kept, dropped=dropped)
+        # Dropping unsupported hypotheses leaves an inconclusive diagnosis, never a healthy verdict:
+        # "nothing is wrong" must be said by whoever diagnosed, not inferred from missing support.
+        summary = self.summary
+        if not kept and not self.healthy:
+            summary = "INCONCLUSIVE: no hypothesis is supported by observed evidence"
+        return Diagnosis(healthy=self.healthy, summary=summary, hypotheses=kept, dropped=dropped)
 
 
 def label_for(confidence: float) -> Label:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal, TypedDict
 
+from kubernetes.client import ApiClient
 from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from policies.approvals import Approval
@@ -77,6 +78,19 @@ class Guard:
         self._audit = audit
         self._clock = clock
         self._verify_within_s = verify_within_s
+
+    @classmethod
+    def connect(
+        cls,
+        api: ApiClient,
+        policy: Policy,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        *,
+        verify_within_s: float = 60.0,
+    ) -> Guard:
+        """A guard over the cluster `api` reaches (the executor stays private to this module)."""
+        return cls(Executor(api), policy, audit, clock, verify_within_s=verify_within_s)
 
     # Nodes -----------------------------------------------------------------------------------------
     def check(self, state: GuardState) -> GuardState:

@@ -1,0 +1,159 @@
+"""Putting medic together from a config: planner, tools, guard, checkpointer, graph.
+
+Every entry point (the CLI, the eval runner, later the HTTP app) goes through `open_agent`, so there
+is one way to wire the parts. `Agent` runs and resumes investigations and reports progress events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+from pydantic import BaseModel, Field, JsonValue
+
+from agent.diagnosis import Diagnosis, Hypothesis
+from agent.graph import build_graph
+from agent.incident import Incident
+from agent.planner import Planner
+from agent.planners.openai_client import OpenAIPlannerConfig
+from agent.runbook import DEFAULT_RUNBOOK_PATH, load_runbook
+from agent.state import Budget, Proposal, Step, Usage
+from policies.approvals import Approval
+from policies.audit import AuditLog
+from policies.audit_store import open_audit_store
+from policies.checkpoint import open_checkpointer
+from policies.guard import Guard, GuardRecord
+from policies.loader import load_default_policy, load_policy
+from tools.action_request import ActionRequest
+from tools.backends import kube_api_client, open_tool_context
+from tools.config import ToolsConfig
+from tools.contract import Evidence
+from tools.registry import Registry, default_registry
+
+PlannerName = Literal["rules", "openai"]
+Event = dict[str, object]
+STATE_MODELS = (
+    Incident,
+    Budget,
+    Step,
+    Evidence,
+    Usage,
+    Diagnosis,
+    Hypothesis,
+    Proposal,
+    ActionRequest,
+    GuardRecord,
+    Approval,
+)
+
+
+class AgentConfig(BaseModel):
+    """What an agent needs; `server/settings.py` composes it from MEDIC_ variables."""
+
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    planner: PlannerName = "rules"
+    openai: OpenAIPlannerConfig | None = None
+    policy_file: Path | None = Field(None, description="None: the shipped, safe default policy")
+    runbook_file: Path = DEFAULT_RUNBOOK_PATH
+    audit_url: str = Field(".medic/audit.db", description="a SQLite path, or postgresql://…")
+    database_url: str | None = Field(None, description="postgresql://… for checkpoints; None: SQLite")
+    state_dir: Path = Field(Path(".medic"), description="where SQLite checkpoints live")
+    budget: Budget = Field(default_factory=Budget)
+    verify_within_s: float = Field(60.0, gt=0, le=3600)
+
+
+def make_planner(config: AgentConfig, registry: Registry) -> Planner:
+    if config.planner == "openai":
+        from agent.planners.openai_planner import OpenAIPlanner
+
+        if config.openai is None:
+            raise ValueError(
+                "the openai planner needs MEDIC_OPENAI_BASE_URL, MEDIC_OPENAI_API_KEY and a model"
+            )
+        return OpenAIPlanner(config.openai, registry)
+    from agent.planners.rules import RulesPlanner
+
+    return RulesPlanner()
+
+
+class Agent:
+    """Runs investigations as checkpointed threads (thread id = incident id)."""
+
+    def __init__(self, graph: CompiledStateGraph, planner: Planner) -> None:
+        self.graph = graph
+        self.planner = planner
+
+    def investigate(self, incident: Incident, budget: Budget, on_event: Callable[[Event], None]) -> None:
+        """Run until the end or an approval pause, reporting each event as it happens."""
+        self._stream({"incident": incident, "budget": budget}, incident.id, on_event)
+
+    def resume(self, incident_id: str, approvals: list[Approval], on_event: Callable[[Event], None]) -> None:
+        answer = [a.model_dump(mode="json") for a in approvals]
+        self._stream(Command(resume=answer), incident_id, on_event)
+
+    def pending_approval(self, incident_id: str) -> dict[str, JsonValue] | None:
+        """The approval request an investigation is paused on, if any."""
+        snapshot = self.graph.get_state(_thread(incident_id))
+        for task in snapshot.tasks:
+            for pause in task.interrupts:
+                value: dict[str, JsonValue] = pause.value
+                return value
+        return None
+
+    def values(self, incident_id: str) -> dict[str, object]:
+        return dict(self.graph.get_state(_thread(incident_id)).values)
+
+    def _stream(
+        self,
+        payload: dict[str, object] | Command[object],
+        incident_id: str,
+        on_event: Callable[[Event], None],
+    ) -> None:
+        for mode, event in self.graph.stream(
+            payload, _thread(incident_id), stream_mode=["custom", "updates"]
+        ):
+            if mode == "custom" and isinstance(event, dict):
+                on_event(event)
+            elif isinstance(event, dict) and "__interrupt__" in event:
+                on_event({"event": "approval_needed"})
+
+
+def _thread(incident_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": incident_id}}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> Iterator[Agent]:
+    """An agent wired to the configured backends; without Kubernetes access it has no guard."""
+    registry = default_registry()
+    planner = make_planner(config, registry)
+    policy = load_policy(config.policy_file) if config.policy_file else load_default_policy()
+    api = kube_api_client(config.tools)
+    store = open_audit_store(config.audit_url)
+    try:
+        guard = None
+        if api is not None:
+            audit = AuditLog(store, clock)
+            guard = Guard.connect(api, policy, audit, clock, verify_within_s=config.verify_within_s)
+        context = open_tool_context(config.tools, clock())
+        with open_checkpointer(
+            config.database_url, config.state_dir / "checkpoints.db", STATE_MODELS
+        ) as saver:
+            graph = build_graph(
+                planner, registry, guard, saver, context=context, runbook=load_runbook(config.runbook_file)
+            )
+            yield Agent(graph, planner)
+    finally:
+        store.close()
+        if api is not None:
+            api.close()

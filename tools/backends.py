@@ -1,0 +1,44 @@
+"""Opening the backends a ToolsConfig names: the one place the read side is wired to real servers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+
+from tools.config import ToolsConfig
+from tools.context import ToolContext
+from tools.kube.client import KubeReader, KubernetesReader
+from tools.metrics.client import MetricsBackend, PrometheusBackend
+from tools.traces.factory import open_trace_backend
+
+
+def kube_api_client(config: ToolsConfig) -> k8s.ApiClient | None:
+    """An API client from the kubeconfig or the pod's service account; None when neither is set."""
+    configuration = k8s.Configuration()
+    if config.kube_in_cluster:
+        k8s_config.load_incluster_config(client_configuration=configuration)
+    elif config.kubeconfig is not None:
+        k8s_config.load_kube_config(
+            config_file=str(config.kubeconfig),
+            context=config.kube_context,
+            client_configuration=configuration,
+            persist_config=False,
+        )
+    else:
+        return None
+    configuration.retries = 0  # a request either answers within the timeout or fails; no hidden retries
+    return k8s.ApiClient(configuration)
+
+
+def open_tool_context(config: ToolsConfig, as_of: datetime) -> ToolContext:
+    """A ToolContext with every configured backend; an unconfigured one stays None (its tools say so)."""
+    metrics: MetricsBackend | None = None
+    if config.prometheus_url:
+        metrics = PrometheusBackend(config.prometheus_url, config.timeout_s)
+    api = kube_api_client(config)
+    kube: KubeReader | None = KubernetesReader(api, config.timeout_s) if api is not None else None
+    return ToolContext(
+        as_of=as_of, metrics=metrics, kube=kube, traces=open_trace_backend(config.traces), config=config
+    )
