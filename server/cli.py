@@ -62,13 +62,13 @@ def sandbox_up(
     if as_json:
         print(json.dumps(info.model_dump(mode="json")))
         return
-    out = Console()
-    out.print(f"[bold green]sandbox up[/] for scenario [bold]{info.scenario_id}[/]")
+    out = Console(soft_wrap=True)
+    out.print(f"[bold green]sandbox up[/] for scenario [bold]{scenario}[/]")
     out.print(f"  Prometheus   {info.prometheus_url}")
     out.print(f"  Kubernetes   {info.kubernetes_url}   (kubectl --kubeconfig {info.kubeconfig} get pods -A)")
     out.print(f"  traces       {info.traces_dir}")
     out.print(f"  env file     {info.env_file}   (set -a; . {info.env_file}; set +a)")
-    out.print(f"  stop with    medic sandbox down {info.scenario_id}")
+    out.print(f"  stop with    medic sandbox down {scenario}")
 
 
 @sandbox_app.command("down")
@@ -92,7 +92,7 @@ def sandbox_down(
                 scenario_id = load_scenario(scenario).id
             except ScenarioError as exc:
                 raise fail(str(exc), code=2) from None
-        stopped = down(scenario_id, config)
+        stopped = [scenario_id] if down(scenario_id, config) else []
     Console().print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
 
 

@@ -1,0 +1,321 @@
+"""`up` and `down` of the sandbox (DESIGN §3.7): a scenario's world behind a real Prometheus, the
+Kubernetes API emulator, trace files, a kubeconfig and an env file.
+
+Layout of one scenario's run directory, `<state_dir>/<scenario id>/`:
+
+    state.json        pids (recorded the moment each process starts), then the SandboxInfo
+    tsdb/             Prometheus data, backfilled by promtool; prometheus.yml beside it
+    openmetrics/      2h window files while backfilling (removed afterwards)
+    kube-state.json   the emulator's input; kube-ready.json its {"url", "pid"} once serving
+    traces/           traces.jsonl (OTLP JSON lines)
+    kubeconfig, sandbox.env, logs/
+
+The servers run in their own sessions so they outlive `up`. A start that fails or is interrupted
+(exception, SIGTERM, SIGINT) stops every child it started; if `up` itself is SIGKILLed, the next
+`up` or `down` finds the children through state.json or, for one started in the instant before it
+was recorded, by the run directory on its command line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from evals.sandbox import processes
+from evals.sandbox.processes import ProcessError, ProcessRecord, SandboxError
+from evals.sandbox.prometheus import (
+    PrometheusServer,
+    backfill_world,
+    find_binary,
+    probe_query,
+    prometheus_signature,
+    promtool_signature,
+)
+from evals.scenario import Scenario, load_scenario
+from evals.world.model import World
+
+
+class SandboxConfig(BaseModel):
+    """What `up` and `down` need from the settings; the binaries are names on PATH or paths."""
+
+    state_dir: Path = Field(default_factory=lambda: Path.cwd() / ".medic" / "sandbox")
+    prometheus_bin: str = "prometheus"
+    promtool_bin: str = "promtool"
+    start_timeout_s: float = Field(
+        60.0, gt=0, description="for both servers to be ready once the backfill is done"
+    )
+
+
+class SandboxInfo(BaseModel):
+    """Where a running sandbox can be reached: what the agent's settings point at."""
+
+    prometheus_url: str
+    kubernetes_url: str
+    kubeconfig: Path
+    traces_dir: Path
+    env_file: Path
+
+
+class RunState(BaseModel):
+    """state.json: rewritten (atomically) whenever a process starts, so `down` can always find it."""
+
+    scenario: str
+    processes: list[ProcessRecord] = []
+    info: SandboxInfo | None = None
+    timings: dict[str, float] = {}
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """The files of one scenario's run directory (see the module docstring)."""
+
+    root: Path
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def tsdb(self) -> Path:
+        return self.root / "tsdb"
+
+    @property
+    def kube_state(self) -> Path:
+        return self.root / "kube-state.json"
+
+    @property
+    def kube_ready(self) -> Path:
+        return self.root / "kube-ready.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def kube_signature(self) -> list[str]:
+        return ["evals.sandbox.kube", str(self.kube_state)]
+
+    def signatures(self) -> list[list[str]]:
+        """Command-line arguments that only the processes of this run carry."""
+        return [prometheus_signature(self.tsdb), self.kube_signature, promtool_signature(self.tsdb)]
+
+
+def layout(scenario_id: str, config: SandboxConfig) -> RunLayout:
+    if not scenario_id or "/" in scenario_id or scenario_id.startswith("."):
+        raise SandboxError(f"{scenario_id!r} is not a scenario id")
+    return RunLayout(config.state_dir.resolve() / scenario_id)
+
+
+@dataclass
+class _Run:
+    """The state.json of a start in progress."""
+
+    paths: RunLayout
+    state: RunState
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def save(self) -> None:
+        tmp = self.paths.state_file.with_suffix(".tmp")
+        tmp.write_text(self.state.model_dump_json(indent=2))
+        os.replace(tmp, self.paths.state_file)
+
+    def started(self, record: ProcessRecord) -> None:
+        self.state.processes = [p for p in self.state.processes if p.name != record.name] + [record]
+        self.save()
+
+
+def up(scenario: Scenario | str | Path, config: SandboxConfig | None = None) -> SandboxInfo:
+    """Bring the sandbox of `scenario` up (a scenario already up is brought down first); returns once
+    Prometheus answers queries at the scenario's `end` and the emulator serves."""
+    return up_timed(scenario, config)[0]
+
+
+def up_timed(
+    scenario: Scenario | str | Path, config: SandboxConfig | None = None
+) -> tuple[SandboxInfo, dict[str, float]]:
+    """`up`, also returning how long each phase took (seconds), for the benchmark."""
+    config = config or SandboxConfig()
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    promtool_bin, prometheus_bin = find_binary(config.promtool_bin), find_binary(config.prometheus_bin)
+    down(scenario.id, config)
+    run = _Run(layout(scenario.id, config), RunState(scenario=scenario.id))
+    run.paths.root.mkdir(parents=True)
+    run.save()
+    with processes.undo_on_failure(lambda: _undo(run), "the start"):
+        info = _start(
+            scenario,
+            run,
+            config.model_copy(update={"promtool_bin": promtool_bin, "prometheus_bin": prometheus_bin}),
+        )
+    return info, run.timings
+
+
+def _start(scenario: Scenario, run: _Run, config: SandboxConfig) -> SandboxInfo:
+    paths, timings = run.paths, run.timings
+    clock = time.perf_counter()
+    from evals.world.simulate import simulate  # the simulator is heavy: import it only to bring one up
+
+    world = simulate(scenario)
+    timings["simulate_s"] = time.perf_counter() - clock
+
+    paths.kube_state.write_text(json.dumps(_kube_state(world)))
+    kube_argv = [sys.executable, "-m", "evals.sandbox.kube", "--state", str(paths.kube_state)]
+    kube_argv += ["--ready-file", str(paths.kube_ready)]
+    kube = processes.start_detached("kube-emulator", kube_argv, paths.logs / "kube.log", paths.kube_signature)
+    run.started(kube)
+
+    traces = paths.root / "traces" / "traces.jsonl"
+    stats = backfill_world(  # the traces are written while the last promtool runs finish
+        world,
+        paths.root / "openmetrics",
+        paths.tsdb,
+        config.promtool_bin,
+        lambda: _write_traces(world, traces),
+    )
+    timings.update(write_s=stats.write_s, backfill_s=stats.backfill_wait_s, samples=float(stats.samples))
+    timings.update(windows=float(stats.windows), write_cpu_s=stats.write_cpu_s)
+
+    ready_clock = time.perf_counter()
+    deadline = time.monotonic() + config.start_timeout_s
+    prometheus = PrometheusServer(
+        config.prometheus_bin, paths.tsdb, paths.logs / "prometheus.log", run.started
+    )
+    prometheus.start()
+    kube_url = _wait_for_emulator(kube, paths.kube_ready, deadline)
+    _write_kubeconfig(kube_url, paths.root / "kubeconfig", scenario.topology.namespace)
+    prometheus.wait_ready(probe_query(world), scenario.end_utc, deadline)
+    timings["start_ready_s"] = time.perf_counter() - ready_clock
+    timings["total_s"] = time.perf_counter() - clock
+
+    info = SandboxInfo(
+        prometheus_url=prometheus.url,
+        kubernetes_url=kube_url,
+        kubeconfig=paths.root / "kubeconfig",
+        traces_dir=paths.root / "traces",
+        env_file=paths.root / "sandbox.env",
+    )
+    _write_env_file(info, scenario)
+    run.state.info, run.state.timings = info, dict(timings)
+    run.save()
+    return info
+
+
+def _kube_state(world: World) -> dict[str, object]:
+    logs = [
+        {
+            "namespace": log.namespace,
+            "pod": log.pod,
+            "container": log.container,
+            "previous": log.previous,
+            "lines": log.lines,
+        }
+        for log in world.logs
+    ]
+    return {"objects": world.objects, "logs": logs}
+
+
+def _wait_for_emulator(record: ProcessRecord, ready_file: Path, deadline: float) -> str:
+    found: list[str] = []
+
+    def ready() -> bool:
+        try:
+            found.append(str(json.loads(ready_file.read_text())["url"]))
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return False
+        return True
+
+    processes.wait_until(ready, record, deadline, f"serving (no {ready_file.name})")
+    return found[-1]
+
+
+def _write_traces(world: World, path: Path) -> None:
+    from evals.world.otlp import write_otlp_json  # the OpenTelemetry SDK: imported only when needed
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_otlp_json(world.spans, path, namespace=world.scenario.topology.namespace)
+
+
+def _write_kubeconfig(url: str, path: Path, namespace: str) -> None:
+    from evals.sandbox.kube import write_kubeconfig
+
+    write_kubeconfig(url, path, namespace=namespace)
+
+
+def _write_env_file(info: SandboxInfo, scenario: Scenario) -> None:
+    as_of = scenario.end_utc.isoformat().replace("+00:00", "Z")
+    lines = [
+        ("MEDIC_PROMETHEUS_URL", info.prometheus_url),
+        ("MEDIC_KUBECONFIG", str(info.kubeconfig)),
+        ("MEDIC_TRACES_BACKEND", "otlp-file"),
+        ("MEDIC_TRACES_DIR", str(info.traces_dir)),
+        ("MEDIC_AS_OF", as_of),
+        ("MEDIC_SCENARIO", scenario.id),
+    ]
+    # Quoted only where needed: both `source` and dotenv readers (pydantic-settings) accept it.
+    info.env_file.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in lines))
+
+
+def _undo(run: _Run) -> None:
+    """After a failed or interrupted start: stop every child, drop the bulky data, keep the logs."""
+    _stop_processes(run.paths, run.state.processes)
+    for bulky in (run.paths.root / "openmetrics", run.paths.tsdb):
+        shutil.rmtree(bulky, ignore_errors=True)
+    run.state.processes = []
+    with contextlib.suppress(OSError):
+        run.save()
+
+
+def _stop_processes(paths: RunLayout, records: list[ProcessRecord]) -> None:
+    for record in records:
+        processes.stop(record)
+    for signature in paths.signatures():  # a child started in the instant before it was recorded
+        processes.stop_by_signature(signature)
+
+
+def down(scenario_id: str, config: SandboxConfig | None = None) -> bool:
+    """Stop what the sandbox of `scenario_id` runs and remove its run directory; returns whether
+    there was anything. Safe to call any number of times."""
+    paths = layout(scenario_id, config or SandboxConfig())
+    records: list[ProcessRecord] = []
+    with contextlib.suppress(OSError, ValueError):
+        records = RunState.model_validate_json(paths.state_file.read_text()).processes
+    existed = paths.root.exists()
+    _stop_processes(paths, records)
+    shutil.rmtree(paths.root, ignore_errors=True)
+    return existed
+
+
+def down_all(config: SandboxConfig | None = None) -> list[str]:
+    """`down` every sandbox under the state directory; returns the scenario ids brought down."""
+    config = config or SandboxConfig()
+    if not config.state_dir.is_dir():
+        return []
+    ids = sorted(p.name for p in config.state_dir.iterdir() if p.is_dir())
+    for scenario_id in ids:
+        down(scenario_id, config)
+    return ids
+
+
+def status(scenario_id: str, config: SandboxConfig | None = None) -> SandboxInfo | None:
+    """The info of a sandbox that is up with all its processes alive, else None."""
+    paths = layout(scenario_id, config or SandboxConfig())
+    try:
+        state = RunState.model_validate_json(paths.state_file.read_text())
+    except (OSError, ValueError):
+        return None
+    if state.info is None or not all(processes.is_running(p) for p in state.processes):
+        return None
+    return state.info
+
+
+__all__ = ["ProcessError", "SandboxConfig", "SandboxError", "SandboxInfo", "down", "down_all", "status", "up"]
