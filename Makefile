@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 triage: setup
-	$(VENV)/bin/medic sandbox up $(SCENARIO)
+	$(VENV)/bin/medic triage --scenario $(SCENARIO)
 
 sandbox-down: setup
 	$(VENV)/bin/medic sandbox down --all

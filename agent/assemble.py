@@ -97,6 +97,20 @@ class Agent:
         answer = [a.model_dump(mode="json") for a in approvals]
         self._stream(Command(resume=answer), incident_id, on_event)
 
+    def run(
+        self,
+        incident: Incident,
+        budget: Budget,
+        on_event: Callable[[Event], None],
+        decide: Callable[[dict[str, JsonValue]], Approval | None],
+    ) -> dict[str, object]:
+        """Investigate; if the guard pauses for approval, ask `decide` (None leaves it pending)."""
+        self.investigate(incident, budget, on_event)
+        payload = self.pending_approval(incident.id)
+        if payload is not None and (answer := decide(payload)) is not None:
+            self.resume(incident.id, [answer], on_event)
+        return self.values(incident.id)
+
     def pending_approval(self, incident_id: str) -> dict[str, JsonValue] | None:
         """The approval request an investigation is paused on, if any."""
         snapshot = self.graph.get_state(_thread(incident_id))

@@ -122,6 +122,16 @@ def bench_rca(
     raise typer.Exit(rca_main(["--data", str(data), *(["--json"] if as_json else [])]))
 
 
+def _register() -> None:
+    from server.cli_triage import investigate_command, triage_command
+
+    app.command("triage")(triage_command)
+    app.command("investigate")(investigate_command)
+
+
+_register()
+
+
 def main() -> None:
     app(prog_name="medic")
 

@@ -1,15 +1,26 @@
 """Settings: the one place medic reads its environment (variables prefixed `MEDIC_`).
 
-Each layer declares the small config model it needs; the settings fill them and pass them down.
-`load_settings()` is called by the entry points, never at import time.
+Each layer declares the small config model it needs (ToolsConfig, AgentConfig, OpenAIPlannerConfig,
+SandboxConfig); the settings fill them and pass them down. `load_settings()` is called by the entry
+points, never at import time. Nothing here can switch a safety invariant off: the policy file
+decides what may run, and the default one only dry-runs.
 """
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agent.assemble import AgentConfig
+from agent.planners.openai_client import OpenAIPlannerConfig
+from agent.runbook import DEFAULT_RUNBOOK_PATH
+from agent.state import Budget
+from tools.config import ToolsConfig
+from tools.traces.config import TracesConfig
 
 
 class Settings(BaseSettings):
@@ -17,17 +28,78 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MEDIC_", extra="ignore")
 
-    # The sandbox (DESIGN §3.7): where its processes keep their state, and the binaries it runs.
+    # Backends (DESIGN §4); the sandbox's env file sets the first four.
+    prometheus_url: str | None = None
+    kubeconfig: Path | None = None
+    kube_context: str | None = None
+    kube_in_cluster: bool = False
+    traces_backend: Literal["otlp-file", "jaeger", "tempo"] | None = None
+    traces_dir: Path | None = None
+    traces_url: str | None = None
+    timeout_s: float = Field(10.0, gt=0, le=120, description="per backend request")
+
+    # The agent.
+    planner: Literal["rules", "openai"] = "rules"
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_model: str = "gpt-4o-mini"
+    max_tool_calls: int = Field(30, ge=1, le=200)
+    max_wall_s: float = Field(120.0, gt=0, le=3600)
+    max_llm_tokens: int = Field(60_000, ge=0)
+
+    # Safety and records.
+    policy_file: Path | None = Field(None, description="None: the shipped default (dry-run mode)")
+    runbook_file: Path = DEFAULT_RUNBOOK_PATH
+    audit_url: str = Field(".medic/audit.db", description="a SQLite path, or postgresql://…")
+    database_url: str | None = Field(None, description="postgresql://… for checkpoints; None: SQLite")
+    state_dir: Path = Path(".medic")
+    approver: str = Field(default_factory=lambda: f"cli:{getpass.getuser()}")
+    approver_roles: list[str] = Field(
+        default_factory=list,
+        description="roles the deployment grants whoever approves from this CLI; none by default, so "
+        "CLI approvals count for nothing until the policy's roles are granted here",
+    )
+
+    # The sandbox (DESIGN §3.7).
     sandbox_dir: Path = Field(Path(".medic/sandbox"), description="state of running sandboxes")
     prometheus_bin: str = "prometheus"
     promtool_bin: str = "promtool"
     sandbox_start_timeout_s: float = Field(60.0, gt=0, le=600)
 
-    # Backends of a real deployment (DESIGN §4); the sandbox's env file sets these too.
-    prometheus_url: str | None = None
-    kubeconfig: Path | None = None
-    traces_backend: str | None = None
-    traces_dir: Path | None = None
+    def tools_config(self) -> ToolsConfig:
+        traces = TracesConfig(backend=self.traces_backend, dir=self.traces_dir, url=self.traces_url)
+        return ToolsConfig(
+            prometheus_url=self.prometheus_url,
+            kubeconfig=self.kubeconfig,
+            kube_context=self.kube_context,
+            kube_in_cluster=self.kube_in_cluster,
+            timeout_s=self.timeout_s,
+            traces=traces,
+        )
+
+    def agent_config(self) -> AgentConfig:
+        openai = None
+        if self.planner == "openai":
+            if not (self.openai_base_url and self.openai_api_key):
+                raise ValueError("the openai planner needs MEDIC_OPENAI_BASE_URL and MEDIC_OPENAI_API_KEY")
+            openai = OpenAIPlannerConfig(
+                base_url=self.openai_base_url, api_key=self.openai_api_key, model=self.openai_model
+            )
+        return AgentConfig(
+            tools=self.tools_config(),
+            planner=self.planner,
+            openai=openai,
+            policy_file=self.policy_file,
+            runbook_file=self.runbook_file,
+            audit_url=self.audit_url,
+            database_url=self.database_url,
+            state_dir=self.state_dir,
+            budget=Budget(
+                max_tool_calls=self.max_tool_calls,
+                max_wall_s=self.max_wall_s,
+                max_llm_tokens=self.max_llm_tokens,
+            ),
+        )
 
 
 def load_settings() -> Settings:

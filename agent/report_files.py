@@ -1,0 +1,38 @@
+"""Writing a finished investigation's report where people read it: report.json, report.md, signals.png."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from agent.report import Report, build_report
+from agent.report_chart import render_signal_chart
+from agent.report_markdown import render_markdown
+from agent.state import InvestigationState, Usage
+from tools.backends import open_tool_context
+from tools.config import ToolsConfig
+
+
+def write_report(
+    values: Mapping[str, object], *, tools: ToolsConfig, planner: str, wall_s: float, out_dir: Path
+) -> Report:
+    """Build the report from the thread's final state, chart the key signals, write the three files."""
+    state: InvestigationState = dict(values)  # type: ignore[assignment]
+    usage = state.get("usage") or Usage()
+    state["usage"] = usage.model_copy(update={"wall_s": round(wall_s, 3)})
+    report = build_report(state, planner=planner)
+    incident, top = report.incident, report.top
+    service = (top.service if top else None) or (incident.services[0] if incident.services else None)
+    chart = render_signal_chart(
+        open_tool_context(tools, incident.as_of).metrics,
+        out=out_dir / "signals.png",
+        as_of=incident.as_of,
+        service=service,
+        namespace=incident.namespace,
+        promql=tools.promql,
+    )
+    report = report.model_copy(update={"chart": chart})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(report.model_dump_json(indent=2))
+    (out_dir / "report.md").write_text(render_markdown(report, relative_to=out_dir))
+    return report

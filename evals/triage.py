@@ -1,0 +1,116 @@
+"""A triage on the sandbox: bring a scenario's world up, investigate its alert with the same agent a
+production deployment runs (only the URLs differ), settle the approval, write the report, tear down.
+
+`medic triage` and `medic eval` both run through `triage`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, JsonValue
+
+from agent.assemble import AgentConfig, Event, open_agent
+from agent.incident import AlertmanagerAlert, Incident, incident_from_alert, incident_from_question
+from agent.report import Report
+from agent.report_files import write_report
+from evals.sandbox.sandbox import SandboxConfig, SandboxInfo, down, up
+from evals.scenario import Scenario, load_scenario
+from policies.approvals import Approval
+from policies.approver import Approver
+from tools.config import ToolsConfig
+from tools.traces.config import TracesConfig
+
+ApproveMode = Literal["prompt", "yes", "no"]
+Ask = Callable[[dict[str, JsonValue]], bool]
+
+
+class TriageResult(BaseModel):
+    scenario: Scenario
+    report: Report
+    wall_s: float
+    out_dir: Path
+
+
+def scenario_incident(scenario: Scenario) -> Incident:
+    """The scenario's alert as Alertmanager would send it, investigated as of the scenario's `end`."""
+    if scenario.alert is None:
+        return incident_from_question(
+            f"is anything wrong in {scenario.topology.namespace}?",
+            as_of=scenario.end_utc,
+            namespace=scenario.topology.namespace,
+            known_services=list(scenario.topology.services),
+            asked_by="cli",
+        )
+    alert = AlertmanagerAlert(
+        labels=scenario.alert.labels,
+        annotations=scenario.alert.annotations,
+        startsAt=scenario.at(scenario.alert.starts_at),
+    )
+    incident = incident_from_alert(alert)
+    return incident.model_copy(update={"as_of": scenario.end_utc, "id": f"{scenario.id}-{incident.id}"})
+
+
+def sandbox_agent_config(base: AgentConfig, info: SandboxInfo, run_dir: Path) -> AgentConfig:
+    """`base` pointed at the sandbox's servers, with its own audit log and checkpoints."""
+    tools = ToolsConfig.model_validate(
+        {
+            **base.tools.model_dump(),
+            "prometheus_url": info.prometheus_url,
+            "kubeconfig": info.kubeconfig,
+            "kube_in_cluster": False,
+            "traces": TracesConfig(backend="otlp-file", dir=info.traces_dir).model_dump(),
+        }
+    )
+    return base.model_copy(
+        update={
+            "tools": tools,
+            "audit_url": str(run_dir / "audit.db"),
+            "state_dir": run_dir,
+            "database_url": None,
+        }
+    )
+
+
+def triage(
+    ref: str | Path | Scenario,
+    *,
+    base: AgentConfig,
+    sandbox: SandboxConfig,
+    approve: ApproveMode,
+    approver: Approver,
+    out_dir: Path,
+    on_event: Callable[[Event], None] = lambda event: None,
+    ask: Ask = lambda payload: False,
+) -> TriageResult:
+    """Sandbox up, investigate, report, guarded remediation, sandbox down (also on failure)."""
+    scenario = ref if isinstance(ref, Scenario) else load_scenario(ref)
+    started = time.monotonic()
+    info = up(scenario, sandbox)
+    on_event(
+        {"event": "sandbox", "prometheus_url": info.prometheus_url, "kubernetes_url": info.kubernetes_url}
+    )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        config = sandbox_agent_config(base, info, out_dir)  # the audit log stays with the report
+        incident = scenario_incident(scenario)
+
+        def decide(payload: dict[str, JsonValue]) -> Approval:
+            yes = approve == "yes" or (approve == "prompt" and ask(payload))
+            return approver.answer(payload, approve=yes, now=datetime.now(UTC))
+
+        with open_agent(config) as agent:
+            investigation_started = time.monotonic()
+            values = agent.run(incident, config.budget, on_event, decide)
+            wall_s = time.monotonic() - investigation_started
+            planner = agent.planner.name
+        report = write_report(values, tools=config.tools, planner=planner, wall_s=wall_s, out_dir=out_dir)
+        return TriageResult(
+            scenario=scenario, report=report, wall_s=time.monotonic() - started, out_dir=out_dir
+        )
+    finally:
+        down(scenario.id, sandbox)
