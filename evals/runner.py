@@ -1,0 +1,81 @@
+"""`medic eval`: every scenario file of a folder through a triage (approvals answered yes), scored
+against its `expect`, gathered into the DESIGN §3.8 report (JSON, and Markdown for people)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from agent.assemble import AgentConfig
+from evals.sandbox.sandbox import SandboxConfig, SandboxError
+from evals.scenario import Scenario, ScenarioError, load_scenario
+from evals.scoring import ScenarioScore, SuiteReport, failed, score, summarise
+from evals.triage import triage
+from policies.approver import Approver
+
+
+def scenario_files(folder: Path) -> list[Path]:
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    if not files:
+        raise ScenarioError(f"{folder}: no scenario files (*.yaml) found")
+    return files
+
+
+def run_suite(
+    folder: Path,
+    *,
+    base: AgentConfig,
+    sandbox: SandboxConfig,
+    approver: Approver,
+    out_dir: Path,
+    on_scenario: Callable[[ScenarioScore], None] = lambda score: None,
+) -> SuiteReport:
+    """Load every file first (a bad file stops the suite before anything runs), then triage each."""
+    scenarios: list[Scenario] = [load_scenario(path) for path in scenario_files(folder)]
+    ids = [s.id for s in scenarios]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ScenarioError(f"{folder}: scenario ids must be unique: {', '.join(duplicates)}")
+    scores = []
+    for scenario in scenarios:
+        try:
+            result = triage(
+                scenario,
+                base=base,
+                sandbox=sandbox,
+                approve="yes",
+                approver=approver,
+                out_dir=out_dir / scenario.id,
+            )
+            scored = score(scenario, result.report)
+        except (SandboxError, ValueError, RuntimeError) as exc:  # one broken case must not hide the others
+            scored = failed(scenario, f"{type(exc).__name__}: {exc}")
+        scores.append(scored)
+        on_scenario(scored)
+    return SuiteReport(suite=folder.name, planner=base.planner, scenarios=scores, summary=summarise(scores))
+
+
+def render_markdown(report: SuiteReport) -> str:
+    s = report.summary
+    lines = [
+        f"# medic eval: {report.suite} ({report.planner} planner)",
+        "",
+        f"{s.n} scenarios · AC@1 {s.ac_at_1:.2f} · AC@3 {s.ac_at_3:.2f} · kind {s.kind_accuracy:.2f} · "
+        f"remediation {s.remediation_accuracy:.2f} · safety violations {s.safety_violations} · "
+        f"tool calls {s.mean_tool_calls:.1f} · wall p50 {s.p50_wall_s:.2f}s p95 {s.p95_wall_s:.2f}s",
+        "",
+        "| scenario | top prediction | @1 | @3 | kind | remediation | proposed | calls | wall s | violations |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in report.scenarios:
+        top = c.predicted[0] if c.predicted else None
+        shown = c.error or (f"{top.kind} on {top.service}" if top and top.service else "no fault")
+        marks = [
+            "✓" if flag else "✗"
+            for flag in (c.correct_at_1, c.correct_at_3, c.kind_correct, c.remediation_correct)
+        ]
+        lines.append(
+            f"| {c.id} | {shown} | {' | '.join(marks)} | {c.proposed or '—'} | {c.tool_calls} | "
+            f"{c.wall_s:.2f} | {'; '.join(c.safety_violations) or 0} |"
+        )
+    return "\n".join(lines) + "\n"
