@@ -62,6 +62,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # Real servers shared by every test folder ------------------------------------------------------------
 from tests.policies.guard_fixtures import world  # noqa: E402, F401 (the emulator with a guard beside it)
 from tests.postgres_server import create_database, postgres_server  # noqa: E402
+from tests.sandbox_fixture import sandbox_pool  # noqa: E402, F401 (each scenario's sandbox, once a session)
 
 _database_numbers = itertools.count(1)
 

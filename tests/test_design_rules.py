@@ -26,8 +26,10 @@ def test_only_the_executor_sends_mutating_kubernetes_requests() -> None:
             if path == ROOT / "tools" / "actions.py":
                 continue
             for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.Attribute) and node.attr.startswith(MUTATING_CALLS) and (
-                    "namespaced" in node.attr or node.attr.endswith(("_node", "_namespace"))
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr.startswith(MUTATING_CALLS)
+                    and ("namespaced" in node.attr or node.attr.endswith(("_node", "_namespace")))
                 ):
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.attr}")
     assert not offenders, offenders

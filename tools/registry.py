@@ -106,6 +106,8 @@ def default_registry() -> Registry:
     one has an effect, a docstring and a JSON schema. Imports are local so that importing the registry
     module stays cheap and free of cycles.
     """
+    from tools.anomaly.series_tools import anomaly_score, forecast_saturation
+    from tools.anomaly.tools import rank_root_causes
     from tools.kube.logs import pod_logs
     from tools.kube.nodes import kube_nodes
     from tools.kube.tools import kube_events, kube_pods, kube_workload
@@ -136,6 +138,9 @@ def default_registry() -> Registry:
         service_dependencies,
         trace_critical_path,
         # anomaly models (tools/anomaly/): add their @tool functions here
+        rank_root_causes,
+        anomaly_score,
+        forecast_saturation,
         # action tools (return an ActionRequest, executed only through policies/guard.py): add here
     ]
     # ---- end of the tool list ------------------------------------------------------------------------

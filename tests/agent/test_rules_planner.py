@@ -1,0 +1,154 @@
+"""The rules planner: its classifier on hand-made findings, and whole triages against real sandboxes of
+every shipped scenario plus an inline topology with made-up names (nothing may be keyed to names)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from agent.incident import Incident
+from agent.planners import RulesPlanner
+from agent.planners.classify import classify
+from agent.planners.findings import Findings
+from agent.state import Budget, PlannerView, Usage
+from tests.agent.triage_driver import run_triage, scenario_incident
+from tests.sandbox_fixture import SHIPPED, SandboxPool, tool_context
+
+MAX_CALLS = 15
+
+
+def _f(**kw: object) -> Findings:
+    return Findings.model_validate({"entity": "svc-a", "service": "svc-a", "score": 50.0, **kw})
+
+
+@pytest.mark.parametrize(
+    ("findings", "kind"),
+    [
+        (
+            _f(entity="node/n1", entity_kind="node", service=None, node_conditions=["MemoryPressure"]),
+            "node_pressure",
+        ),
+        (_f(entity="pod/svc-a-1-x", entity_kind="pod", sigmas={"pod_error_ratio": 40}), "pod_failure"),
+        (_f(crashlooping=True, restarts=9, revision_age_s=-60, config_error_logs=True), "crashloop"),
+        (_f(oom_killed=True, restarts=3, memory_at_limit=True, sigmas={"latency_p99": 30}), "memory_leak"),
+        (
+            _f(throttled=True, cpu_at_limit=True, traffic_ratio=2.2, sigmas={"cpu_throttling": 200}),
+            "traffic_surge",
+        ),
+        (_f(throttled=True, traffic_ratio=1.0, sigmas={"cpu_per_request": 30}), "cpu_hog"),
+        (_f(revision_age_s=-120, sigmas={"error_ratio": 60, "callers_error_ratio": 50}), "bad_deploy"),
+        (_f(sigmas={"callers_error_ratio": 200, "callers_latency_p99": 900}), "packet_loss"),
+        (_f(has_workload=False, sigmas={"callers_latency_p99": 900}), "dependency_latency"),
+    ],
+)
+def test_classifier_names_each_fault_kind(findings: Findings, kind: str) -> None:
+    verdict = classify(findings)
+    assert verdict.kind == kind
+    assert 0.5 <= verdict.confidence <= 0.95 and verdict.because
+
+
+def test_an_old_rollout_with_errors_is_not_called_a_bad_deploy_with_confidence() -> None:
+    fresh = classify(_f(revision_age_s=-120, sigmas={"error_ratio": 60}))
+    old = classify(_f(revision_age_s=-3 * 3600, sigmas={"error_ratio": 60}))
+    assert fresh.kind == "bad_deploy" and old.confidence < fresh.confidence
+
+
+def test_first_round_is_the_same_for_the_same_view_and_names_no_service_it_was_not_given() -> None:
+    incident = Incident(
+        id="x-1",
+        as_of=datetime(2026, 1, 1, tzinfo=UTC),
+        source="alert",
+        title="t",
+        namespace="zz",
+        services=["qq"],
+    )
+    view = PlannerView(incident=incident, steps=[], evidence={}, usage=Usage(), budget=Budget())
+    first, again = RulesPlanner().plan(view), RulesPlanner().plan(view)
+    assert first == again and not first.done
+    assert {c.tool for c in first.calls} == {
+        "golden_signals",
+        "service_dependencies",
+        "rank_root_causes",
+        "firing_alerts",
+    }
+    assert all(c.args.get("service") in (None, "qq") for c in first.calls)
+
+
+def test_no_ranking_means_no_diagnosis_rather_than_a_guess() -> None:
+    incident = Incident(id="x-2", as_of=datetime(2026, 1, 1, tzinfo=UTC), source="alert", title="t")
+    view = PlannerView(incident=incident, steps=[], evidence={}, usage=Usage(), budget=Budget())
+    diagnosis = RulesPlanner().diagnose(view).diagnosis
+    assert not diagnosis.healthy and diagnosis.hypotheses == []
+
+
+def _check_triage(scenario_ref: str | Path, pool: SandboxPool) -> None:
+    scenario, info = pool.get(scenario_ref)
+    with ExitStack() as stack:
+        ctx = tool_context(info, scenario.end_utc, stack)
+        triage = run_triage(RulesPlanner(), scenario_incident(scenario), ctx)
+    diagnosis = triage.diagnosis
+    assert triage.tool_calls <= MAX_CALLS
+    print(f"{scenario.id}: {triage.tool_calls} calls, {triage.rounds} rounds, {triage.wall_s:.1f}s")
+    expected = scenario.expect.root_cause
+    if expected is None or expected.service is None:
+        assert diagnosis.healthy, diagnosis.hypotheses
+        return
+    top = diagnosis.top
+    assert top is not None, diagnosis
+    assert expected.service in (top.entity, top.service), diagnosis.hypotheses
+    assert top.fault_kind == expected.kind, diagnosis.hypotheses
+    assert top.evidence and all(e in triage.view.evidence for e in top.evidence)
+    assert top.label in ("LIKELY", "CONFIRMED")
+    if expected.kind == "pod_failure":
+        assert top.entity.startswith(f"pod/{expected.service}-") and top.entity_kind == "pod"
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("scenario_id", SHIPPED)
+def test_triage_of_each_shipped_scenario(scenario_id: str, sandbox_pool: SandboxPool) -> None:
+    _check_triage(scenario_id, sandbox_pool)
+
+
+INLINE = """
+id: {id}
+title: made-up names, never seen by the planner
+seed: 7
+topology:
+  namespace: orchard
+  nodes: [worker-x, worker-y]
+  services:
+    portal:    {{calls: [basket, pricing], replicas: 2, entry: true, rps: 120}}
+    basket:    {{calls: [jam-store]}}
+    pricing:   {{calls: [fruit-db, weather-api], replicas: 2}}
+    fruit-db:  {{kind: database, replicas: 1}}
+    jam-store: {{kind: cache}}
+    weather-api: {{kind: external}}
+end: "2026-04-01T09:00:00Z"
+history: 2h
+step: 15s
+faults:
+  - {{kind: {kind}, target: {target}, start: -20m}}
+distractors:
+  - {{kind: deploy, target: basket, start: -80m}}
+alert:
+  labels: {{alertname: PortalSlowOrFailing, severity: page, namespace: orchard, service: portal}}
+  starts_at: -12m
+expect:
+  root_cause: {{service: {target}, kind: {kind}}}
+  remediation: []
+"""
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize(
+    ("kind", "target"), [("bad_deploy", "pricing"), ("dependency_latency", "weather-api")]
+)
+def test_triage_on_an_unseen_topology(
+    kind: str, target: str, tmp_path: Path, sandbox_pool: SandboxPool
+) -> None:
+    path = tmp_path / f"orchard-{kind.replace('_', '-')}.yaml"
+    path.write_text(INLINE.format(id=path.stem, kind=kind, target=target))
+    _check_triage(path, sandbox_pool)

@@ -1,0 +1,86 @@
+"""Shared sandboxes for end-to-end tests: each shipped scenario brought up at most once per session.
+
+Usage in a test module:
+
+    from tests.sandbox_fixture import SandboxPool, tool_context
+
+    def test_x(sandbox_pool: SandboxPool) -> None:
+        scenario, info = sandbox_pool.get("checkout-bad-deploy")
+        ctx = tool_context(info, scenario.end_utc)
+
+`sandbox_pool` (declared in tests/conftest.py) is session-scoped: sandboxes stay up across the
+modules that use it and are all brought down (by pid, through `evals.sandbox.sandbox.down`) when the
+session ends. Scenarios can be
+shipped ids or paths to YAML files (e.g. an inline topology written to tmp_path).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from evals.sandbox.sandbox import SandboxConfig, SandboxInfo, down, up
+from evals.scenario import SCENARIO_DIR, Scenario, load_scenario
+from tools.backends import open_tool_context
+from tools.config import ToolsConfig
+from tools.context import ToolContext
+from tools.traces.config import TracesConfig
+
+SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+class SandboxPool:
+    """Sandboxes by scenario id, started on first use and stopped by `close`."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.config = SandboxConfig(state_dir=state_dir, start_timeout_s=90)
+        self._up: dict[str, tuple[Scenario, SandboxInfo]] = {}
+
+    def get(self, ref: str | Path) -> tuple[Scenario, SandboxInfo]:
+        scenario = load_scenario(ref)
+        if scenario.id not in self._up:
+            try:
+                info = up(scenario, self.config)
+            except FileNotFoundError as exc:  # prometheus/promtool missing
+                pytest.fail(f"{exc}: install Prometheus (apt-get install prometheus) to run sandbox tests")
+            self._up[scenario.id] = (scenario, info)
+        return self._up[scenario.id]
+
+    def close(self) -> None:
+        for scenario_id in list(self._up):
+            down(scenario_id, self.config)
+            del self._up[scenario_id]
+
+
+@pytest.fixture(scope="session")
+def sandbox_pool() -> Iterator[SandboxPool]:
+    """One pool for the whole session (declared once, in tests/conftest.py), stopped at its end."""
+    pool = SandboxPool(Path(tempfile.mkdtemp(prefix="medic-sandboxes-")))
+    try:
+        yield pool
+    finally:
+        pool.close()
+        shutil.rmtree(pool.config.state_dir, ignore_errors=True)
+
+
+def tool_context(info: SandboxInfo, as_of: datetime, stack: ExitStack | None = None) -> ToolContext:
+    """The ToolContext the agent gets against this sandbox: the production wiring, only the URLs differ.
+    Pass an ExitStack to have the clients closed with it."""
+    config = ToolsConfig(
+        prometheus_url=info.prometheus_url,
+        kubeconfig=info.kubeconfig,
+        traces=TracesConfig(backend="otlp-file", dir=info.traces_dir),
+    )
+    ctx = open_tool_context(config, as_of)
+    if stack is not None:
+        for client in (ctx.metrics, ctx.kube):
+            close = getattr(client, "close", None)
+            if close is not None:
+                stack.callback(close)
+    return ctx

@@ -1,0 +1,295 @@
+"""Per-entity signal matrices for root-cause ranking, fetched from Prometheus around `as_of`.
+
+Entities and what each is judged by:
+- a service: its own request rate, 5xx ratio and p99 latency (configured templates), what its callers
+  see when calling it (client-side errors and latency: the only view of an external, and the one
+  that shows packet loss), and its pods' CPU against the limit, throttling, memory against the limit
+  and restarts (the worst pod at each instant);
+- a pod (`pod/<name>`): its own 5xx ratio, so one failing pod among healthy siblings stands out;
+- a node (`node/<name>`): pressure conditions, NotReady, and failed (evicted) pods on it.
+
+Service-level queries use the configured templates (`ToolsConfig.promql`), one per service and signal,
+so a deployment's overrides apply. The few namespace-wide questions the templates do not cover (call
+edges, node conditions, per-pod errors, pod phase) are the `EXTRA_TEMPLATES` below, written against
+the same DESIGN §3.6 names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from tools.anomaly.grid import Grid, nanmax_rows, nansum_rows
+from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
+from tools.errors import UnknownEntity
+from tools.metrics.client import MetricsBackend, RangeSeries
+from tools.metrics.templates import render, workload_pod_regex
+
+_CLIENT = "http_client_request_duration_seconds_count"
+_SERVER = "http_server_request_duration_seconds_count"
+_NS = 'namespace=~"$namespace"'
+
+EXTRA_TEMPLATES: dict[str, str] = {
+    "call_edges": f"count by (service, server_address) ({_CLIENT}{{{_NS}}})",
+    "pod_error_ratio": (
+        f'(sum by (service, pod) (rate({_SERVER}{{{_NS},http_response_status_code=~"5.."}}[$window]))'
+        f" or (0 * sum by (service, pod) (rate({_SERVER}{{{_NS}}}[$window]))))"
+        f" / sum by (service, pod) (rate({_SERVER}{{{_NS}}}[$window]))"
+    ),
+    "node_pressure": 'max by (node) (kube_node_status_condition{condition=~".+Pressure",status="true"})',
+    "node_not_ready": 'max by (node) (kube_node_status_condition{condition="Ready",status=~"false|unknown"})',
+    "pod_failed": f'sum by (pod) (kube_pod_status_phase{{{_NS},phase=~"Failed|Unknown"}})',
+    "pod_node": f"max by (pod, node) (kube_pod_container_resource_limits{{{_NS}}})",
+}
+
+SERVICE_SIGNALS: dict[str, tuple[str, float, SignalKind]] = {  # signal -> (template, quantile, kind)
+    "request_rate": ("request_rate", 0.0, "traffic"),
+    "error_ratio": ("error_ratio", 0.0, "errors"),
+    "latency_p99": ("latency_quantile", 0.99, "latency"),
+}
+CALLER_SIGNALS: dict[str, tuple[str, float, SignalKind]] = {  # worst caller's view of the service
+    "callers_error_ratio": ("client_error_ratio", 0.0, "errors"),
+    "callers_latency_p99": ("client_latency_quantile", 0.99, "latency"),
+}
+POD_RESOURCE_SIGNALS: dict[str, SignalKind] = {
+    "cpu_vs_limit": "resource",
+    "cpu_per_request": "resource",
+    "cpu_throttling": "resource",
+    "memory_vs_limit": "resource",
+    "restarts": "resource",
+}
+MIN_POD_ERROR_RATE = 0.05  # requests/s a pod must serve for its error ratio to be judged
+
+
+@dataclass
+class FetchedSignals:
+    """The matrix, plus what the ranking and its explanation need to know about the entities."""
+
+    matrix: SignalMatrix
+    services: list[str]
+    calls: dict[str, list[str]]  # caller -> callees (metrics), nodes added as dependencies of services
+    pod_service: dict[str, str]
+    pod_node: dict[str, str]
+    queries: dict[str, str] = field(default_factory=dict)
+
+
+def owner_of(pod: str, workloads: Iterable[str]) -> str | None:
+    """The workload whose pod-name pattern matches `pod` (longest name first: `carts-db` before `carts`)."""
+    for name in sorted(workloads, key=len, reverse=True):
+        if re.fullmatch(workload_pod_regex(name), pod):
+            return name
+    return None
+
+
+def fetch_signals(
+    backend: MetricsBackend,
+    templates: dict[str, str],
+    namespace: str,
+    start: datetime,
+    end: datetime,
+    step_s: float,
+    services: list[str] | None = None,
+    window: str = "2m",
+) -> FetchedSignals:
+    """Every entity's signals over [start, end]. `services` limits the services (their pods and
+    nodes still count); None means every service of the namespace."""
+    grid = Grid(start, end, step_s)
+    queries: dict[str, str] = {}
+
+    def run(name: str, promql: str) -> list[RangeSeries]:
+        queries[name] = promql
+        return backend.range(promql, start, end, step_s)
+
+    def extra(name: str) -> str:
+        return render(EXTRA_TEMPLATES[name], namespace=namespace, window=window)
+
+    edges = [s.labels for s in backend.instant(extra("call_edges"), end)]
+    served = {
+        s.labels["service"]
+        for s in backend.instant(render(templates["service_names"], namespace=namespace), end)
+        if "service" in s.labels and s.labels.get("namespace", namespace) == namespace
+    }
+    calls: dict[str, list[str]] = {}
+    for e in edges:
+        if "service" in e and "server_address" in e:
+            calls.setdefault(e["service"], []).append(e["server_address"])
+    known = sorted(served | {c for callees in calls.values() for c in callees})
+    if not known:
+        raise UnknownEntity(f"no service in namespace {namespace!r} reported request metrics before as_of")
+    chosen = known if not services else [s for s in known if s in services]
+    if services and not chosen:
+        raise UnknownEntity(f"none of {', '.join(services)} reported metrics in {namespace!r}", known[:5])
+
+    series: dict[tuple[str, str], np.ndarray] = {}
+    kinds: dict[str, SignalKind] = {}
+
+    def service_queries(service: str) -> list[tuple[str, str, SignalKind, str]]:
+        out = []
+        table = {**SERVICE_SIGNALS, **CALLER_SIGNALS} if service in served else CALLER_SIGNALS
+        for signal, (name, quantile, kind) in table.items():
+            promql = render(
+                templates[name], namespace=namespace, service=service, window=window, quantile=quantile
+            )
+            out.append((service, signal, kind, promql))
+        return out
+
+    jobs = [job for service in chosen for job in service_queries(service)]
+
+    def fetch(job: tuple[str, str, SignalKind, str]) -> tuple[str, str, SignalKind, list[RangeSeries]]:
+        service, signal, kind, promql = job
+        return service, signal, kind, backend.range(promql, start, end, step_s)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(fetch, jobs))
+    for (service, signal, _, promql), (_, _, kind, rows) in zip(jobs, results, strict=True):
+        queries[f"{service}.{signal}"] = promql
+        kinds[signal] = kind
+        if rows:
+            series[(service, signal)] = nanmax_rows((grid.place(r) for r in rows), grid.times.size)
+
+    workloads = [
+        s.labels["deployment"]
+        for s in backend.instant(render(templates["workload_names"], namespace=namespace), end)
+        if "deployment" in s.labels
+    ]
+    pod_service: dict[str, str] = {}
+    _pod_resources(run, templates, namespace, window, grid, workloads, chosen, pod_service, series, kinds)
+    pod_node = {
+        s.labels["pod"]: s.labels["node"]
+        for s in backend.instant(extra("pod_node"), end)
+        if "pod" in s.labels and "node" in s.labels
+    }
+    _pod_errors(run, extra, grid, chosen, pod_service, series, kinds)
+    _nodes(run, extra, grid, pod_node, pod_service, series, kinds)
+    for pod, node in pod_node.items():  # a node is a dependency of the services running on it
+        owner = pod_service.get(pod)
+        if owner is not None and f"node/{node}" not in calls.setdefault(owner, []):
+            calls[owner].append(f"node/{node}")
+
+    keys = [SeriesKey(entity, signal, kinds[signal]) for entity, signal in series]
+    values = np.vstack(list(series.values())) if series else np.empty((0, grid.times.size))
+    return FetchedSignals(
+        matrix=SignalMatrix(times=grid.times, keys=keys, values=values),
+        services=chosen,
+        calls=calls,
+        pod_service=pod_service,
+        pod_node=pod_node,
+        queries=queries,
+    )
+
+
+Runner = Callable[[str, str], list[RangeSeries]]
+
+
+def _pod_resources(
+    run: Runner,
+    templates: dict[str, str],
+    namespace: str,
+    window: str,
+    grid: Grid,
+    workloads: list[str],
+    services: list[str],
+    pod_service: dict[str, str],
+    series: dict[tuple[str, str], np.ndarray],
+    kinds: dict[str, SignalKind],
+) -> None:
+    """CPU/memory against limits, throttling and restarts per pod, worst pod per service."""
+
+    def per_pod(name: str, lookback: str = "1h") -> dict[str, np.ndarray]:
+        promql = render(
+            templates[name], namespace=namespace, pod_regex=".+", window=window, lookback=lookback
+        )
+        return {r.labels["pod"]: grid.place(r) for r in run(f"pods.{name}", promql) if "pod" in r.labels}
+
+    cpu, cpu_limit = per_pod("cpu_usage_cores"), per_pod("cpu_limit_cores")
+    mem, mem_limit = per_pod("memory_working_set_bytes"), per_pod("memory_limit_bytes")
+    throttling, restarts = per_pod("cpu_throttling_ratio"), per_pod("restarts", lookback=window)
+    pods = set(cpu) | set(mem) | set(restarts)
+    for pod in pods:
+        owner = owner_of(pod, workloads) or owner_of(pod, services)
+        if owner is not None:
+            pod_service[pod] = owner
+    with np.errstate(invalid="ignore", divide="ignore"):
+        derived = {
+            "cpu_vs_limit": {p: cpu[p] / cpu_limit[p] for p in cpu if p in cpu_limit},
+            "cpu_throttling": throttling,
+            "memory_vs_limit": {p: mem[p] / mem_limit[p] for p in mem if p in mem_limit},
+            "restarts": restarts,
+        }
+    for service in services:
+        mine = [p for p, owner in pod_service.items() if owner == service]
+        rate = series.get((service, "request_rate"))
+        if rate is not None and any(p in cpu for p in mine):
+            # CPU that follows traffic is load, not a fault: per request it stays flat under a surge
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_request = nansum_rows((cpu[p] for p in mine if p in cpu), grid.times.size) / rate
+            series[(service, "cpu_per_request")] = np.where(np.isfinite(per_request), per_request, np.nan)
+            kinds["cpu_per_request"] = "resource"
+        for signal, by_pod in derived.items():
+            rows = [by_pod[p] for p in mine if p in by_pod]
+            if rows:
+                combine = nansum_rows if signal == "restarts" else nanmax_rows
+                series[(service, signal)] = combine(rows, grid.times.size)
+                kinds[signal] = POD_RESOURCE_SIGNALS[signal]
+
+
+def _pod_errors(
+    run: Runner,
+    extra: Callable[[str], str],
+    grid: Grid,
+    services: list[str],
+    pod_service: dict[str, str],
+    series: dict[tuple[str, str], np.ndarray],
+    kinds: dict[str, SignalKind],
+) -> None:
+    """Per-pod 5xx ratio of services with several pods (one pod failing among healthy siblings)."""
+    rows = [
+        r for r in run("pods.error_ratio", extra("pod_error_ratio")) if r.labels.get("service") in services
+    ]
+    by_service: dict[str, list[RangeSeries]] = {}
+    for r in rows:
+        by_service.setdefault(r.labels["service"], []).append(r)
+    for service, pods in by_service.items():
+        if len(pods) < 2:
+            continue
+        for r in pods:
+            pod = r.labels.get("pod")
+            if pod:
+                pod_service.setdefault(pod, service)
+                series[(f"pod/{pod}", "pod_error_ratio")] = grid.place(r)
+                kinds["pod_error_ratio"] = "errors"
+
+
+def _nodes(
+    run: Runner,
+    extra: Callable[[str], str],
+    grid: Grid,
+    pod_node: dict[str, str],
+    pod_service: dict[str, str],
+    series: dict[tuple[str, str], np.ndarray],
+    kinds: dict[str, SignalKind],
+) -> None:
+    """Node conditions and failed pods per node, for nodes that host pods of the namespace."""
+    nodes = set(pod_node.values())
+    for signal, name in (("pressure", "node_pressure"), ("not_ready", "node_not_ready")):
+        for r in run(f"nodes.{signal}", extra(name)):
+            node = r.labels.get("node")
+            if node in nodes:
+                series[(f"node/{node}", signal)] = np.nan_to_num(grid.place(r))
+                kinds[signal] = "resource"
+    failed: dict[str, list[np.ndarray]] = {}
+    for r in run("pods.failed", extra("pod_failed")):
+        node = pod_node.get(r.labels.get("pod", ""))
+        if node is not None:
+            failed.setdefault(node, []).append(np.nan_to_num(grid.place(r)))
+    for node in sorted(nodes):
+        rows = failed.get(node, [])
+        series[(f"node/{node}", "failed_pods")] = (
+            np.sum(np.vstack(rows), axis=0) if rows else np.zeros(grid.times.size)
+        )
+        kinds["failed_pods"] = "resource"

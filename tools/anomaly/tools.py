@@ -1,0 +1,206 @@
+"""The anomaly read tools: root-cause ranking of a namespace, the single-series detector on any PromQL
+range, and "when does this workload hit its limit" forecasts. Windows end at `ctx.as_of` (DESIGN §3.2).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+
+from tools.anomaly.incident_rank import detector_onset, fold_pods, ranked_subset, search_onset
+from tools.anomaly.rank import Candidate, RankConfig
+from tools.anomaly.signals import FetchedSignals, fetch_signals
+from tools.context import ToolContext
+from tools.contract import Evidence, ToolResult, evidence_id, tool
+from tools.metrics.query import metrics_backend, range_step
+from tools.metrics.templates import DURATION_PATTERN, NAME_PATTERN, duration_seconds
+from tools.summary import bounded_summary, fmt_number
+from tools.traces.backend import TraceQuery
+from tools.traces.graph import dependency_graph
+
+TRACE_GRAPH_MINUTES = 15
+# A change under 5 % of a signal's own level is not an incident, however quiet the line was before.
+RANK_CONFIG = RankConfig(min_relative_scale=0.05, evidence_per_entity=6)
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC).isoformat()
+
+
+class RankRootCausesInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    namespace: str = Field(pattern=NAME_PATTERN)
+    services: list[str] | None = Field(
+        None, max_length=100, description="only these services (default: every service of the namespace)"
+    )
+    alert_at: AwareDatetime | None = Field(
+        None, description="when the alert started; the onset is searched at or before it"
+    )
+    lookback: str = Field("2h", pattern=DURATION_PATTERN, description="window ending at as_of")
+    step: str | None = Field(None, pattern=DURATION_PATTERN, description="resolution (default ~15s)")
+    top: int = Field(5, ge=1, le=20, description="candidates listed")
+
+
+def _entity_kind(entity: str) -> str:
+    return "pod" if entity.startswith("pod/") else "node" if entity.startswith("node/") else "service"
+
+
+def _candidate_row(c: Candidate, service: str | None, traffic_ratio: float | None) -> dict[str, JsonValue]:
+    return {
+        "traffic_ratio": traffic_ratio,
+        "entity": c.entity,
+        "entity_kind": _entity_kind(c.entity),
+        "service": service,
+        "score": round(c.score, 2),
+        "raw_score": round(c.raw_score, 2),
+        "explained_by": c.explained_by,
+        "signals": [
+            {
+                "signal": e.signal,
+                "kind": e.kind,
+                "sigmas": round(e.sigmas, 2),
+                "score": round(e.score, 2),
+                "started_at": iso(e.started_at),
+                "baseline": e.baseline_median,
+                "peak": e.peak_value if np.isfinite(e.peak_value) else None,
+            }
+            for e in c.evidence
+        ],
+    }
+
+
+def traffic_ratio(fetched: FetchedSignals, service: str | None, onset: float) -> float | None:
+    """The service's request rate over the last 5 minutes against its median before the onset."""
+    keys = fetched.matrix.keys
+    row = next((i for i, k in enumerate(keys) if k.entity == service and k.signal == "request_rate"), None)
+    if row is None:
+        return None
+    times, values = fetched.matrix.times, fetched.matrix.values[row]
+    before, recent = values[times < onset], values[times >= times[-1] - 300]
+    if not np.isfinite(before).any() or not np.isfinite(recent).any():
+        return None
+    base = float(np.nanmedian(before))
+    return round(float(np.nanmedian(recent)) / base, 3) if base > 0 else None
+
+
+def _trace_calls(ctx: ToolContext) -> dict[str, list[str]]:
+    if ctx.traces is None:
+        return {}
+    query = TraceQuery(
+        start=ctx.as_of - timedelta(minutes=TRACE_GRAPH_MINUTES),
+        end=ctx.as_of,
+        limit=ctx.config.traces.max_traces,
+    )
+    traces = [t for t in (tr.seen_at(ctx.as_of) for tr in ctx.traces.search(query)) if t is not None]
+    calls: dict[str, list[str]] = {}
+    for edge in dependency_graph(traces, TRACE_GRAPH_MINUTES * 60.0):
+        calls.setdefault(edge.caller, []).append(edge.callee)
+    return calls
+
+
+@tool(effect="read")
+def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
+    """Rank the services, pods and nodes of a namespace as the root cause of what is going on at the
+    investigation's instant: every entity's errors, latency (own and as callers see it), CPU per
+    request, throttling, memory against the limit, restarts and node conditions, scored in robust
+    sigmas against the window before the onset, with callers explained by their deepest anomalous
+    dependency (call graph from metrics and traces). A top score under the threshold: nothing stands out."""
+    backend = metrics_backend(ctx)
+    lookback_s = duration_seconds(args.lookback)
+    step_s = range_step(lookback_s, duration_seconds(args.step) if args.step else 15.0, ctx.config.max_points)
+    start = ctx.as_of - timedelta(seconds=lookback_s)
+    fetched = fetch_signals(
+        backend, ctx.config.promql, args.namespace, start, ctx.as_of, step_s, args.services
+    )
+    trace_calls = _trace_calls(ctx)
+    calls = {k: list(v) for k, v in fetched.calls.items()}
+    for caller, callees in trace_calls.items():
+        calls.setdefault(caller, []).extend(c for c in callees if c not in calls[caller])
+    cfg = RANK_CONFIG
+    latest = min(args.alert_at.timestamp(), ctx.as_of.timestamp()) if args.alert_at else ctx.as_of.timestamp()
+    ranked = ranked_subset(fetched.matrix)
+    ranking = search_onset(ranked, calls, latest - step_s, cfg)
+    candidates = fold_pods(ranking, fetched)
+    top = candidates[0] if candidates else None
+    anomalous = top is not None and top.score >= cfg.threshold
+    detected = None
+    if anomalous and top is not None and top.evidence:
+        row = next(
+            i
+            for i, k in enumerate(ranked.keys)
+            if k.entity == top.entity and k.signal == top.evidence[0].signal
+        )
+        detected = detector_onset(ranked.times, ranked.values[row])
+
+    def service_of(entity: str) -> str | None:
+        kind = _entity_kind(entity)
+        return entity if kind == "service" else fetched.pod_service.get(entity[4:]) if kind == "pod" else None
+
+    rows = [
+        _candidate_row(c, service_of(c.entity), traffic_ratio(fetched, service_of(c.entity), ranking.onset))
+        for c in candidates[: args.top]
+    ]
+    at = ctx.as_of.isoformat()
+    onset = iso(ranking.onset)
+    evidence = [
+        Evidence(
+            id=evidence_id("anomaly", "rank", args.namespace, args.namespace, args.services, onset, at),
+            source="anomaly",
+            description=(
+                f"root-cause ranking of {args.namespace} at {at} (onset {onset}): "
+                + ", ".join(f"{c.entity} {c.score:.0f}σ" for c in candidates[:3])
+                + ("" if anomalous else f"; nothing above {cfg.threshold:.0f}σ")
+            ),
+            query=f"rank_root_causes {args.namespace} lookback={args.lookback}",
+        )
+    ]
+    lines = []
+    for c in candidates[: args.top]:
+        signals = ", ".join(
+            f"{e.signal} {e.sigmas:+.0f}σ ({fmt_number(e.baseline_median)}→{fmt_number(e.peak_value)})"
+            for e in c.evidence
+            if e.score > 0
+        )
+        why = f" [explained by {c.explained_by}]" if c.explained_by else ""
+        line = f"{c.entity}: {c.score:.1f}σ{why}; {signals or 'no signal moved'}"
+        lines.append(line)
+        if c.score >= cfg.threshold:
+            evidence.append(
+                Evidence(
+                    id=evidence_id("anomaly", "rank", c.entity, args.namespace, c.entity, onset, at),
+                    source="anomaly",
+                    description=f"{line} (onset {onset})",
+                )
+            )
+    verdict = (
+        f"top candidate {top.entity} at {top.score:.1f}σ"
+        if anomalous and top
+        else f"nothing anomalous (top score under {cfg.threshold:.0f}σ)"
+    )
+    summary, cut = bounded_summary(
+        f"{args.namespace} at {at}: onset {onset}, {verdict}:",
+        lines,
+        max_tokens=ctx.config.summary_max_tokens,
+        unit="candidates",
+    )
+    return ToolResult(
+        status="ok",
+        data={
+            "namespace": args.namespace,
+            "as_of": at,
+            "onset": onset,
+            "detector_onset": iso(detected),
+            "threshold": cfg.threshold,
+            "anomalous": anomalous,
+            "candidates": list(rows),
+            "calls": {k: list(v) for k, v in sorted(calls.items())},
+            "calls_from_traces": bool(trace_calls),
+            "step_s": step_s,
+        },
+        summary=summary,
+        truncated=cut,
+        evidence=evidence,
+    )
