@@ -54,6 +54,10 @@ class Grid:
         """The first sample at or after `at_ms` (n when after the end)."""
         return int(np.searchsorted(self.ts_ms, at_ms, side="left"))
 
+    def latest(self, at_ms: int) -> int:
+        """The last sample at or before `at_ms` (0 when before the start): the state the world was in."""
+        return max(int(np.searchsorted(self.ts_ms, at_ms, side="right")) - 1, 0)
+
     def seconds_since(self, at_ms: int) -> FloatArray:
         return (self.ts_ms - at_ms).astype(np.float64) / 1000.0
 

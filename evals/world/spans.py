@@ -163,6 +163,6 @@ def build_spans(
             continue
         for at_ms in range(begin, grid.end_ms - 2000, every_ms):
             moment = at_ms + int(walk.rng.integers(0, every_ms))
-            i = min(grid.index(moment), grid.n - 1)
+            i = grid.latest(moment)  # only pods that already exist at that moment serve it
             walk.server(service, i, moment * 1_000_000, walk.new_id(128), None)
     return walk.spans
