@@ -23,22 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from agent.diagnosis import FaultKind
 from evals.durations import parse_duration
 from evals.topology import Topology, load_shipped
+from tools.action_request import ActionKind
 
-FaultKind = Literal[
-    "bad_deploy",
-    "crashloop",
-    "memory_leak",
-    "cpu_hog",
-    "traffic_surge",
-    "dependency_latency",
-    "packet_loss",
-    "pod_failure",
-    "node_pressure",
-]
 DistractorKind = Literal["deploy", "noisy", "seasonal_peak"]
-ActionKind = Literal["scale", "rollout_restart", "rollback", "delete_pod", "cordon", "uncordon"]
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 

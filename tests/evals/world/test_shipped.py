@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import get_args
 
 import pytest
 
-from evals.scenario import SCENARIO_DIR, load_scenario
+from evals.scenario import SCENARIO_DIR, DistractorKind, FaultKind, load_scenario
 from evals.world.model import World
 from evals.world.simulate import simulate
 
@@ -17,20 +18,7 @@ SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 def test_every_fault_kind_and_distractor_has_a_shipped_scenario() -> None:
     scenarios = [load_scenario(s) for s in SHIPPED]
     kinds = {f.kind for s in scenarios for f in s.faults} | {d.kind for s in scenarios for d in s.distractors}
-    assert kinds == {
-        "bad_deploy",
-        "crashloop",
-        "memory_leak",
-        "cpu_hog",
-        "traffic_surge",
-        "dependency_latency",
-        "packet_loss",
-        "pod_failure",
-        "node_pressure",
-        "deploy",
-        "noisy",
-        "seasonal_peak",
-    }
+    assert kinds == set(get_args(FaultKind)) | set(get_args(DistractorKind))
     healthy = [s for s in scenarios if s.expect.root_cause.service is None]
     assert len(healthy) >= 2 and all(s.expect.remediation == [] and not s.faults for s in healthy)
     assert {s.topology.name for s in scenarios} == {"online-boutique", "sock-shop", "train-ticket", "inline"}
