@@ -28,7 +28,7 @@ class Approver(BaseModel):
                 "roles": self.roles,
                 "groups": self.groups,
                 "verdict": "approve" if approve else "reject",
-                "action": payload["action"],
+                "action": payload["exact"],
                 "approved_at": now,
                 "expires_at": now + self.ttl,
                 "channel": self.channel,

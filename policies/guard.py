@@ -279,6 +279,7 @@ def approval_request(record: GuardRecord) -> dict[str, JsonValue]:
     """The interrupt payload: everything an approver needs, and the exact action to name."""
     return {
         "action": record.action.model_dump(mode="json"),
+        "exact": record.action.exact().model_dump(mode="json"),  # what an approval must name
         "action_id": record.action.action_id,
         "changes": list(record.changes),
         "kubectl": record.kubectl,

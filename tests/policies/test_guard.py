@@ -189,3 +189,16 @@ def test_invariant_7_a_resumed_thread_never_executes_twice(world: World) -> None
     executions = [r for r in world.audit().show(action_id=ROLLBACK.action_id) if r.kind == "execution"]
     assert [r.payload["phase"] for r in executions] == ["sending", "done"]
     assert len(world.apps.list_namespaced_replica_set(NS).items) == revisions_after_first
+
+
+def test_an_approver_answers_the_exact_action_of_the_interrupt(world: World) -> None:
+    from policies.approver import Approver
+
+    graph, out = run(world, enforce_policy(), ROLLBACK)
+    payload = out["__interrupt__"][0].value
+    approval = Approver(identity="bob", roles=["sre"], channel="slack").answer(payload, approve=True, now=clock())
+    assert approval.action_id == ROLLBACK.action_id
+    final = graph.invoke(Command(resume=[approval.model_dump(mode="json")]), {"configurable": {"thread_id": "t"}})
+    assert final["guard"].executed
+    refusal = Approver(identity="bob", roles=["sre"]).answer(payload, approve=False, now=clock())
+    assert refusal.verdict == "reject"
