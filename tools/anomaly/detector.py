@@ -1,13 +1,15 @@
-"""Single-series anomaly detector: robust residuals, spike and level-shift channels, a likelihood step.
+"""Single-series anomaly detector: robust residuals, spike and level-shift channels, HTM's likelihood.
 
 Per point, several causal predictors compete (previous value, trailing median, daily and weekly
 phase-bin medians once there is history for them); the one whose recent residuals are tightest is
 used, so the detector is seasonality-aware when the history allows and falls back to robust local
 statistics otherwise. Its residual, scaled by the robust spread of its own past residuals, feeds a
-spike channel (|z|) and a level-shift channel (a standardised EWMA of z, CUSUM-like). Like HTM's
-"anomaly likelihood", the raw anomaly is then judged against its own recent history (the largest
-raw anomaly of the last `history` points), so a noisy series needs a larger deviation than a quiet
-one; a refractory cap keeps one episode from alerting over and over.
+spike channel (|z|) and a level-shift channel (a standardised EWMA of z, CUSUM-like). The larger of
+the two, as a Gaussian surprise in [0, 1], is the raw anomaly; HTM's anomaly likelihood then judges
+the recent raw level against this series' own history (`tools.anomaly.likelihood`), so one global
+threshold suits quiet and noisy series alike. A value outside the whole range seen so far is
+certain (Numenta's "spatial anomaly") and scores 1. Within `likelihood.quiet` points of an alert a
+further alert is demoted (HTM's filter, widened): NAB and on-call alike want one alert per episode.
 
 Batch (`score`) and streaming (`StreamingDetector.update`) compute the same numbers; the score at
 point i depends only on points <= i.
@@ -15,12 +17,15 @@ point i depends only on points <= i.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import lfilter
+from scipy.special import log_ndtr
 
-from tools.anomaly.robust import trailing_max, trailing_mean, trailing_median
+from tools.anomaly.likelihood import LikelihoodConfig, likelihood_scores
+from tools.anomaly.robust import trailing_mean, trailing_median
 from tools.anomaly.seasonal import DAY_S, WEEK_S, phase_bins, seasonal_prediction
 
 
@@ -38,12 +43,11 @@ class DetectorConfig:
     min_cycles: float = 2.0  # periods of history before a seasonal predictor is trusted
     residual_window: int = 3000  # residuals kept per predictor for its robust scale
     min_residuals: int = 16
-    z_clip: float = 100.0
     shift_clip: float = 4.0  # one spike moves the level-shift average by at most alpha times this
     shift_alpha: float = 0.3
-    history: int = 1500  # raw anomaly values kept: the score is relative to their maximum
-    min_history: int = 100
-    refractory: int = 100  # after a high score, later scores are capped by 1 - that score
+    surprise_scale: float = 20.0  # −log10 two-sided tail probability that maps to a raw anomaly of 1
+    range_tolerance: float = 0.05  # a value this share of the range beyond all earlier ones scores 1
+    likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
 
     @property
     def n_predictors(self) -> int:
@@ -51,6 +55,7 @@ class DetectorConfig:
 
 
 PREDICTORS = ("previous", "local_median", "daily", "weekly")
+LOG2, LOG10 = math.log(2.0), math.log(10.0)
 
 
 def predictions(values: np.ndarray, timestamps: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
@@ -110,30 +115,44 @@ def level_shift(z: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
     return np.abs(smoothed) * np.sqrt((2.0 - alpha) / alpha)
 
 
-def raw_anomaly(z: np.ndarray, shift: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
-    """The raw anomaly: log(1 + the larger of the spike |z| and the level-shift statistic)."""
-    return np.log1p(np.minimum(np.maximum(np.abs(z), shift), cfg.z_clip))
+def surprise(z: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
+    """Raw anomaly in [0, 1]: −log10 of the two-sided Gaussian tail of |z|, over `surprise_scale`.
 
-
-def record_score(raw: np.ndarray, recent_max: np.ndarray) -> np.ndarray:
-    """0.5 × raw / (max raw over the history): above 0.5 the point beats everything seen recently.
-
-    Judging a deviation against the largest one of the recent past (rather than a fixed z level)
-    makes a noisy or spiky series need a larger deviation than a quiet one, like HTM's likelihood.
+    |z| = 1 gives 0.02, |z| = 3 gives 0.13, |z| ≥ 9.3 saturates at 1 (with the default scale 20):
+    ordinary points stay near 0 and only rare ones approach 1, the shape HTM's likelihood expects.
     """
-    return np.clip(0.5 * raw / np.maximum(recent_max, 1e-9), 0.0, 1.0)
+    log10_tail = (LOG2 + log_ndtr(-np.abs(z))) / LOG10
+    return np.clip(-log10_tail / cfg.surprise_scale, 0.0, 1.0)
 
 
-def refractory_cap(scores: np.ndarray, recent_max: np.ndarray) -> np.ndarray:
-    """min(score, 1 − max of the previous scores): above 0.5 an episode alerts once per refractory span."""
-    return np.minimum(scores, 1.0 - recent_max)
+def raw_anomaly(z: np.ndarray, shift: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
+    """The larger surprise of the spike channel (|z|) and the level-shift channel."""
+    return surprise(np.maximum(np.abs(z), shift), cfg)
+
+
+def new_extreme(values: np.ndarray, cfg: DetectorConfig) -> np.ndarray:
+    """True where a value leaves the range of all earlier values by more than `range_tolerance` of it.
+
+    Like NAB's Numenta detector's "spatial anomaly": a value never seen before is anomalous whatever
+    the prediction model thinks; two running extremes keep it O(1) in memory.
+    """
+    n = values.size
+    out = np.zeros(n, dtype=bool)
+    if n < 2 or cfg.range_tolerance <= 0:
+        return out
+    high = np.maximum.accumulate(values)[:-1]
+    low = np.minimum.accumulate(values)[:-1]
+    slack = (high - low) * cfg.range_tolerance
+    out[1:] = (high > low) & ((values[1:] > high + slack) | (values[1:] < low - slack))
+    return out
 
 
 @dataclass(frozen=True)
 class Analysis:
     """Per-point intermediate signals, for explanations and episode onsets."""
 
-    score: np.ndarray  # final score in [0, 1]
+    score: np.ndarray  # final score in [0, 1]; 0.5 is a tail probability of 1e-5 (an alert)
+    raw: np.ndarray  # raw anomaly in [0, 1], before the likelihood step
     z: np.ndarray  # signed robust z of the chosen predictor
     shift: np.ndarray  # standardised EWMA of z (level shifts)
     predictor: np.ndarray  # index into PREDICTORS (−1: none yet)
@@ -150,12 +169,10 @@ def analyze(values: np.ndarray, timestamps: np.ndarray, cfg: DetectorConfig | No
     z = choose_z(residuals, scales, x)
     shift = level_shift(z, cfg)
     raw = raw_anomaly(z, shift, cfg)
-    likelihood = record_score(raw, trailing_max(raw, cfg.history)[:-1])
-    likelihood[: cfg.min_history] = 0.0
-    final = refractory_cap(likelihood, trailing_max(likelihood, cfg.refractory)[:-1])
+    final = likelihood_scores(raw, cfg.likelihood, certain=new_extreme(x, cfg))
     usable = ~np.isnan(residuals) & ~np.isnan(scales)
     predictor = np.where(usable.any(axis=0), np.argmin(np.where(usable, scales, np.inf), axis=0), -1)
-    return Analysis(score=final, z=z, shift=shift, predictor=predictor)
+    return Analysis(score=final, raw=raw, z=z, shift=shift, predictor=predictor)
 
 
 def score(values: np.ndarray, timestamps: np.ndarray, cfg: DetectorConfig | None = None) -> np.ndarray:

@@ -36,10 +36,11 @@ class SeasonalProfile:
         self._rings = [Ring(depth) for _ in range(n_bins)]
 
     def bin_of(self, timestamp: float) -> int:
-        return int(phase_bins(np.array([timestamp]), self.period_s, self.n_bins)[0])
+        """`phase_bins` for one timestamp, in plain float arithmetic (the same IEEE operations)."""
+        return min(int((timestamp % self.period_s) / self.period_s * self.n_bins), self.n_bins - 1)
 
-    def predict(self, timestamp: float) -> float:
-        return self._rings[self.bin_of(timestamp)].median(self.min_count)
+    def predict(self, phase_bin: int) -> float:
+        return self._rings[phase_bin].median(self.min_count)
 
-    def learn(self, timestamp: float, value: float) -> None:
-        self._rings[self.bin_of(timestamp)].push(value)
+    def learn(self, phase_bin: int, value: float) -> None:
+        self._rings[phase_bin].push(value)
