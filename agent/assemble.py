@@ -7,7 +7,7 @@ is one way to wire the parts. `Agent` runs and resumes investigations and report
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -28,12 +28,15 @@ from policies.approvals import Approval
 from policies.audit import AuditLog
 from policies.audit_store import open_audit_store
 from policies.checkpoint import open_checkpointer
-from policies.guard import Guard, GuardRecord
+from policies.guard import Guard, RecoveryCheck
+from policies.guard_record import GuardRecord
 from policies.loader import load_default_policy, load_policy
 from tools.action_request import ActionRequest
 from tools.backends import kube_api_client, open_tool_context
 from tools.config import ToolsConfig
 from tools.contract import Evidence
+from tools.metrics.client import MetricsBackend
+from tools.metrics.recovery import Recovery, error_ratio_recovery
 from tools.registry import Registry, default_registry
 
 PlannerName = Literal["rules", "openai"]
@@ -66,6 +69,12 @@ class AgentConfig(BaseModel):
     state_dir: Path = Field(Path(".medic"), description="where SQLite checkpoints live")
     budget: Budget = Field(default_factory=Budget)
     verify_within_s: float = Field(60.0, gt=0, le=3600)
+    recovery_within_s: float = Field(
+        0.0,
+        ge=0,
+        le=3600,
+        description="after a verified action, wait this long for the error ratio to recede",
+    )
 
 
 def make_planner(config: AgentConfig, registry: Registry) -> Planner:
@@ -146,6 +155,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def recovery_check(metrics: MetricsBackend, templates: Mapping[str, str]) -> RecoveryCheck:
+    """Whether the target service's error ratio receded after the action (pods and deployments of
+    a service; a node action has no one service to watch)."""
+
+    def check(request: ActionRequest, executed_at: datetime, now: datetime) -> Recovery:
+        ref = request.target_ref
+        if ref.namespace is None:
+            return Recovery(ok=None, detail="no service-level symptom to watch for a node action")
+        service = ref.name if ref.resource == "deployment" else ref.name.rsplit("-", 2)[0]
+        return error_ratio_recovery(
+            metrics, templates, namespace=ref.namespace, service=service, before=executed_at, now=now
+        )
+
+    return check
+
+
 @contextlib.contextmanager
 def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> Iterator[Agent]:
     """An agent wired to the configured backends; without Kubernetes access it has no guard."""
@@ -156,10 +181,18 @@ def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> 
     store = open_audit_store(config.audit_url)
     try:
         guard = None
-        if api is not None:
-            audit = AuditLog(store, clock)
-            guard = Guard.connect(api, policy, audit, clock, verify_within_s=config.verify_within_s)
         context = open_tool_context(config.tools, clock())
+        if api is not None:
+            recovery = recovery_check(context.metrics, config.tools.promql) if context.metrics else None
+            guard = Guard.connect(
+                api,
+                policy,
+                AuditLog(store, clock),
+                clock,
+                verify_within_s=config.verify_within_s,
+                recovery=recovery,
+                recovery_within_s=config.recovery_within_s,
+            )
         with open_checkpointer(
             config.database_url, config.state_dir / "checkpoints.db", STATE_MODELS
         ) as saver:

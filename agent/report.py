@@ -19,7 +19,7 @@ from agent.incident import Incident
 from agent.report_chart import ChartInfo
 from agent.report_markdown import render_markdown
 from agent.state import Budget, InvestigationState, Proposal, Step, Usage
-from policies.guard import GuardRecord
+from policies.guard_record import GuardRecord
 from tools.contract import Evidence, Status
 
 TIMELINE_SUMMARY_CHARS = 300

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from agent.diagnosis import Diagnosis
 from agent.incident import Incident
 from policies.approvals import Approval
-from policies.guard import GuardRecord
+from policies.guard_record import GuardRecord
 from tools.action_request import ActionRequest
 from tools.contract import Evidence, Status
 

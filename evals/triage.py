@@ -72,6 +72,7 @@ def sandbox_agent_config(base: AgentConfig, info: SandboxInfo, run_dir: Path) ->
             "audit_url": str(run_dir / "audit.db"),
             "state_dir": run_dir,
             "database_url": None,
+            "recovery_within_s": 0.0,  # replayed telemetry ends at `end`: no symptom can recede after it
         }
     )
 

@@ -12,47 +12,27 @@ of `tools.actions`; nothing in the request's free text, the alert or the world r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal, TypedDict
+from typing import TypedDict
 
 from kubernetes.client import ApiClient
-from pydantic import BaseModel, Field, JsonValue, ValidationError
+from pydantic import JsonValue
 
 from policies.approvals import Approval
 from policies.audit import AuditKind, AuditLog
 from policies.decision import Decision
 from policies.evaluate import evaluate
+from policies.guard_record import GuardRecord, GuardRoute, Stage, approval_request, parse_approvals
 from policies.model import Policy
 from policies.target_state import RecentAction, TargetState
 from tools.action_request import ActionRequest
 from tools.actions import ActionFailed, Executor, Outcome
+from tools.metrics.recovery import Recovery
 
-Stage = Literal[
-    "denied",  # the policy said no
-    "dry_run_failed",  # the API server refused the dry-run: nothing is sent for real
-    "dry_run_only",  # dry_run mode (or a dry_run_only rule): the dry-run is all that happens
-    "awaiting_approval",
-    "allowed",  # may execute without approval
-    "not_approved",  # approvals missing, expired, refused or unqualified at execution time
-    "executed",
-    "failed",  # the real request failed
-]
-GuardRoute = Literal["approve", "execute", "done"]
-
-
-class GuardRecord(BaseModel):
-    """What the guard did with one action, for the report, the API and the next node."""
-
-    action: ActionRequest
-    stage: Stage
-    decision: Decision
-    changes: list[str] = Field(default_factory=list, description="the dry-run's diff, e.g. 'replicas: 3 → 6'")
-    kubectl: str = ""
-    detail: str = ""
-    approvals: list[Approval] = Field(default_factory=list)
-    executed: bool = False
-    verified: bool | None = None
+RECOVERY_POLL_S = 10.0
+RecoveryCheck = Callable[[ActionRequest, datetime, datetime], Recovery]  # (request, executed_at, now)
 
 
 class GuardState(TypedDict, total=False):
@@ -72,8 +52,12 @@ class Guard:
         clock: Callable[[], datetime],
         *,
         verify_within_s: float = 60.0,
+        recovery: RecoveryCheck | None = None,
+        recovery_within_s: float = 0.0,
     ) -> None:
         self._executor = executor
+        self._recovery = recovery
+        self._recovery_within_s = recovery_within_s
         self._policy = policy
         self._audit = audit
         self._clock = clock
@@ -88,9 +72,19 @@ class Guard:
         clock: Callable[[], datetime],
         *,
         verify_within_s: float = 60.0,
+        recovery: RecoveryCheck | None = None,
+        recovery_within_s: float = 0.0,
     ) -> Guard:
         """A guard over the cluster `api` reaches (the executor stays private to this module)."""
-        return cls(Executor(api), policy, audit, clock, verify_within_s=verify_within_s)
+        return cls(
+            Executor(api),
+            policy,
+            audit,
+            clock,
+            verify_within_s=verify_within_s,
+            recovery=recovery,
+            recovery_within_s=recovery_within_s,
+        )
 
     # Nodes -----------------------------------------------------------------------------------------
     def check(self, state: GuardState) -> GuardState:
@@ -208,14 +202,31 @@ class Guard:
         return {"guard": self._verified(base, request, outcome)}
 
     def _verified(self, base: GuardRecord, request: ActionRequest, outcome: Outcome) -> GuardRecord:
+        """The post-condition (rollout finished, replicas available, …), then, where a recovery check is
+        configured, whether the symptom receded within its window."""
+        executed_at = self._clock()
         verification = self._executor.verify(request, outcome, within_s=self._verify_within_s)
-        self._record("verification", request, "medic", {"ok": verification.ok, "detail": verification.detail})
+        ok, detail = verification.ok, verification.detail
+        recovery = None
+        if ok and self._recovery is not None and self._recovery_within_s > 0:
+            deadline = time.monotonic() + self._recovery_within_s
+            while True:
+                recovery = self._recovery(request, executed_at, self._clock())
+                if recovery.ok is not False or time.monotonic() >= deadline:
+                    break
+                time.sleep(min(RECOVERY_POLL_S, max(0.0, deadline - time.monotonic())))
+            ok = recovery.ok is not False
+            detail = f"{detail}; {recovery.detail}"
+        payload: dict[str, JsonValue] = {"ok": ok, "detail": detail, "rollout": verification.ok}
+        if recovery is not None:
+            payload["recovered"] = recovery.ok
+        self._record("verification", request, "medic", payload)
         return base.model_copy(
             update={
                 "stage": "executed",
                 "executed": True,
-                "verified": verification.ok,
-                "detail": verification.detail,
+                "verified": ok,
+                "detail": detail,
                 "changes": outcome.changes,
             }
         )
@@ -273,34 +284,6 @@ def route_after_check(state: GuardState) -> GuardRoute:
     if record.stage == "awaiting_approval":
         return "approve"
     return "execute" if record.stage == "allowed" else "done"
-
-
-def approval_request(record: GuardRecord) -> dict[str, JsonValue]:
-    """The interrupt payload: everything an approver needs, and the exact action to name."""
-    return {
-        "action": record.action.model_dump(mode="json"),
-        "exact": record.action.exact().model_dump(mode="json"),  # what an approval must name
-        "action_id": record.action.action_id,
-        "changes": list(record.changes),
-        "kubectl": record.kubectl,
-        "decision": record.decision.model_dump(mode="json"),
-        "evidence": list(record.action.evidence),
-        "needs": [s.model_dump(mode="json") for s in record.decision.approvals],
-    }
-
-
-def parse_approvals(answer: object) -> list[Approval]:
-    """The resume value: a list of approvals (JSON or models). Anything else counts as no approval."""
-    items = answer.get("approvals", []) if isinstance(answer, dict) else answer
-    if not isinstance(items, list):
-        return []
-    approvals = []
-    for item in items:
-        try:
-            approvals.append(item if isinstance(item, Approval) else Approval.model_validate(item))
-        except ValidationError:
-            continue  # a malformed approval approves nothing
-    return approvals
 
 
 def _json_list(items: list[str]) -> list[JsonValue]:

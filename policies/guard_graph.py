@@ -7,7 +7,8 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from policies.guard import Guard, GuardRecord, GuardState, route_after_check
+from policies.guard import Guard, GuardState, route_after_check
+from policies.guard_record import GuardRecord
 
 GUARD_MODELS = (GuardRecord,)
 

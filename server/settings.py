@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     audit_url: str = Field(".medic/audit.db", description="a SQLite path, or postgresql://…")
     database_url: str | None = Field(None, description="postgresql://… for checkpoints; None: SQLite")
     state_dir: Path = Path(".medic")
+    recovery_within_s: float = Field(
+        300.0, ge=0, le=3600, description="after an executed action, how long to wait for the errors to recede"
+    )
     approver: str = Field(default_factory=lambda: f"cli:{getpass.getuser()}")
     approver_roles: list[str] = Field(
         default_factory=list,
@@ -94,6 +97,7 @@ class Settings(BaseSettings):
             audit_url=self.audit_url,
             database_url=self.database_url,
             state_dir=self.state_dir,
+            recovery_within_s=self.recovery_within_s,
             budget=Budget(
                 max_tool_calls=self.max_tool_calls,
                 max_wall_s=self.max_wall_s,

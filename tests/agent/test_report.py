@@ -12,7 +12,7 @@ from agent.diagnosis import Diagnosis, Hypothesis
 from agent.report import GuardOutcome, Report, build_report
 from policies.approvals import Approval
 from policies.decision import ApprovalStatus, Decision, RuleMatch
-from policies.guard import GuardRecord
+from policies.guard_record import GuardRecord
 from policies.model import ApprovalRequirement
 from tests.agent.report_state import GOLDEN, GUARD, NOISE, ROLLOUT, state
 from tests.tools.prom_fixture import AS_OF

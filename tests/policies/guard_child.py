@@ -19,8 +19,9 @@ from langgraph.types import Command
 from policies.audit import AuditLog
 from policies.audit_store import SqliteAuditStore
 from policies.checkpoint import open_checkpointer
-from policies.guard import Guard, GuardRecord
+from policies.guard import Guard
 from policies.guard_graph import build_guard_graph
+from policies.guard_record import GuardRecord
 from tests.policies.guard_fixtures import clock, enforce_policy
 from tests.policies.test_guard import ROLLBACK
 from tools.action_request import ActionRequest

@@ -196,9 +196,13 @@ def test_an_approver_answers_the_exact_action_of_the_interrupt(world: World) -> 
 
     graph, out = run(world, enforce_policy(), ROLLBACK)
     payload = out["__interrupt__"][0].value
-    approval = Approver(identity="bob", roles=["sre"], channel="slack").answer(payload, approve=True, now=clock())
+    approval = Approver(identity="bob", roles=["sre"], channel="slack").answer(
+        payload, approve=True, now=clock()
+    )
     assert approval.action_id == ROLLBACK.action_id
-    final = graph.invoke(Command(resume=[approval.model_dump(mode="json")]), {"configurable": {"thread_id": "t"}})
+    final = graph.invoke(
+        Command(resume=[approval.model_dump(mode="json")]), {"configurable": {"thread_id": "t"}}
+    )
     assert final["guard"].executed
     refusal = Approver(identity="bob", roles=["sre"]).answer(payload, approve=False, now=clock())
     assert refusal.verdict == "reject"
