@@ -54,7 +54,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="postgresql://… for checkpoints; None: SQLite")
     state_dir: Path = Path(".medic")
     recovery_within_s: float = Field(
-        300.0, ge=0, le=3600, description="after an executed action, how long to wait for the errors to recede"
+        300.0,
+        ge=0,
+        le=3600,
+        description="after an executed action, how long to wait for the errors to recede",
     )
     approver: str = Field(default_factory=lambda: f"cli:{getpass.getuser()}")
     approver_roles: list[str] = Field(
