@@ -99,7 +99,11 @@ class Agent:
         self.planner = planner
 
     def investigate(self, incident: Incident, budget: Budget, on_event: Callable[[Event], None]) -> None:
-        """Run until the end or an approval pause, reporting each event as it happens."""
+        """Run until the end or an approval pause, reporting each event as it happens. An incident id
+        already investigated (a re-delivered alert) is not investigated again: its thread stands."""
+        if self.graph.get_state(_thread(incident.id)).values:
+            on_event({"event": "already_investigated", "incident": incident.id})
+            return
         self._stream({"incident": incident, "budget": budget}, incident.id, on_event)
 
     def resume(self, incident_id: str, approvals: list[Approval], on_event: Callable[[Event], None]) -> None:

@@ -36,23 +36,25 @@ class TriageResult(BaseModel):
     out_dir: Path
 
 
-def scenario_incident(scenario: Scenario) -> Incident:
-    """The scenario's alert as Alertmanager would send it, investigated as of the scenario's `end`."""
+def scenario_incident(scenario: Scenario, run: str = "") -> Incident:
+    """The scenario's alert as Alertmanager would send it, investigated as of the scenario's `end`.
+    `run` tells replays of the same scenario apart (each is its own investigation)."""
     if scenario.alert is None:
-        return incident_from_question(
+        incident = incident_from_question(
             f"is anything wrong in {scenario.topology.namespace}?",
             as_of=scenario.end_utc,
             namespace=scenario.topology.namespace,
             known_services=list(scenario.topology.services),
             asked_by="cli",
         )
-    alert = AlertmanagerAlert(
-        labels=scenario.alert.labels,
-        annotations=scenario.alert.annotations,
-        startsAt=scenario.at(scenario.alert.starts_at),
-    )
-    incident = incident_from_alert(alert)
-    return incident.model_copy(update={"as_of": scenario.end_utc, "id": f"{scenario.id}-{incident.id}"})
+    else:
+        alert = AlertmanagerAlert(
+            labels=scenario.alert.labels,
+            annotations=scenario.alert.annotations,
+            startsAt=scenario.at(scenario.alert.starts_at),
+        )
+        incident = incident_from_alert(alert)
+    return incident.model_copy(update={"as_of": scenario.end_utc, "id": f"{scenario.id}-{incident.id}{run}"})
 
 
 def sandbox_agent_config(base: AgentConfig, info: SandboxInfo, run_dir: Path) -> AgentConfig:
@@ -98,7 +100,7 @@ def triage(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         config = sandbox_agent_config(base, info, out_dir)  # the audit log stays with the report
-        incident = scenario_incident(scenario)
+        incident = scenario_incident(scenario, run=datetime.now(UTC).strftime("-%Y%m%dT%H%M%S%f"))
 
         def decide(payload: dict[str, JsonValue]) -> Approval:
             yes = approve == "yes" or (approve == "prompt" and ask(payload))

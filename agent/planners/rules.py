@@ -10,6 +10,8 @@ Nothing here knows a service, namespace or scenario name; the same view always g
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import JsonValue
 
 from agent.diagnosis import Diagnosis, Hypothesis, label_for
@@ -186,12 +188,14 @@ def diagnose(view: PlannerView) -> Diagnosis:
 
 def ruled_out(view: PlannerView, f: Findings) -> list[str]:
     """What was checked and does not explain the incident: explained callers, harmless rollouts."""
+    ranked = candidates_from_rank(view)
+    explained = {c.service: c.explained_by for c in ranked if c.explained_by in (f.entity, f.service)}
     notes = [
         f"{c.entity} is anomalous too, but only through its dependency {c.explained_by}"
-        for c in candidates_from_rank(view)
-        if c.explained_by == f.entity
+        for c in ranked
+        if c.explained_by in (f.entity, f.service)
     ]
-    for other in candidates_from_rank(view):
+    for other in ranked:
         if other.entity == f.entity or other.service is None:
             continue
         add_kube_facts(other, view)
@@ -200,4 +204,36 @@ def ruled_out(view: PlannerView, f: Findings) -> list[str]:
             notes.append(
                 f"{other.service} was deployed {-age / 60:.0f} min before the onset, but its signals are flat"
             )
-    return notes[:5]
+    # Rollouts the namespace's events show, on workloads the ranking found quiet or explained by the
+    # cause: the change an on-call engineer suspects first, checked and set aside.
+    scores = {c.service: c.score for c in ranked if c.service}
+    for deployment, when in recent_rollouts(view).items():
+        score = scores.get(deployment, 0.0)
+        if deployment == f.service or (score >= STRONG and deployment not in explained):
+            continue
+        if any(note.startswith(f"{deployment} was") for note in notes):
+            continue
+        minutes = (view.incident.as_of - when).total_seconds() / 60
+        why = (
+            f"its anomaly comes from its dependency {explained[deployment]}"
+            if deployment in explained
+            else f"its signals are flat ({score:.1f} robust sigmas)"
+        )
+        notes.append(f"{deployment} was rolled out {minutes:.0f} min before the investigation, but {why}")
+    return notes[:6]
+
+
+def recent_rollouts(view: PlannerView) -> dict[str, datetime]:
+    """Deployments whose ReplicaSets were scaled (a rollout) in the events the investigation read."""
+    found: dict[str, datetime] = {}
+    for step in steps_of(view, "kube_events"):
+        for event in rows(step.data.get("events")):
+            if event.get("reason") != "ScalingReplicaSet" or event.get("object_kind") != "Deployment":
+                continue
+            seen = event.get("first_seen") or event.get("last_seen")
+            name = str(event.get("object_name") or "")
+            if not name or not isinstance(seen, str):
+                continue
+            when = datetime.fromisoformat(seen)
+            found[name] = max(found.get(name, when), when)
+    return found

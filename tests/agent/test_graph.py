@@ -93,3 +93,16 @@ def test_budgets_are_enforced_and_reported(world: World) -> None:
     final = graph.invoke({"incident": INCIDENT, "budget": steps_budget}, {"configurable": {"thread_id": "s"}})
     assert final["usage"].steps == 2
     assert any(e.startswith("steps: 2") for e in final["usage"].exhausted)
+
+
+def test_a_redelivered_alert_does_not_start_a_second_investigation(world: World) -> None:
+    from agent.assemble import Agent
+
+    planner = ScriptedPlanner(confidence=0.3)
+    agent = Agent(graph_for(world, planner), planner)
+    events: list[dict] = []
+    agent.investigate(INCIDENT, Budget(), events.append)
+    first = agent.values(INCIDENT.id)
+    agent.investigate(INCIDENT, Budget(), events.append)
+    assert events[-1] == {"event": "already_investigated", "incident": INCIDENT.id}
+    assert agent.values(INCIDENT.id)["steps"] == first["steps"], "no tool ran twice"
