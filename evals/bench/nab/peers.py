@@ -32,7 +32,12 @@ def iforest_scores(values: np.ndarray, seed: int = 0, lag: int = 10) -> np.ndarr
     model = IForest(n_estimators=100, random_state=seed)
     model.fit(features[:train])
     out = np.zeros(x.size)
-    out[lag - 1 :] = model.predict_proba(features, method="unify")[:, 1]
+    with (
+        warnings.catch_warnings()
+    ):  # a flat probation (e.g. art_flatline) has zero spread: "unify" divides by it
+        warnings.simplefilter("ignore", RuntimeWarning)
+        proba = model.predict_proba(features, method="unify")[:, 1]
+    out[lag - 1 :] = np.nan_to_num(proba, nan=0.0)
     return out
 
 
