@@ -39,6 +39,10 @@ def canonical_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class AlreadyRecorded(Exception):
+    """The store refused a second claim to execute the same action id (see audit_store)."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

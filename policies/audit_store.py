@@ -17,10 +17,15 @@ from pathlib import Path
 
 import psycopg
 
-from policies.audit import AuditEntry, AuditRecord, AuditStore, canonical_json, chain
+from policies.audit import AlreadyRecorded, AuditEntry, AuditRecord, AuditStore, canonical_json, chain
 
 _COLUMNS = "seq, at, kind, action_id, actor, channel, payload, prev_hash, hash"
 _ADVISORY_KEY = 0x6D65646963  # "medic": one lock for the audit chain
+
+# At most one "sending" execution record per action id: the store, not the caller, makes the claim to
+# execute atomic, so two processes resuming the same approval cannot both send the request. (The
+# payload is stored as canonical JSON, so the claim is matched as text: no JSON parsing in the index.)
+_ONE_SEND = "audit_log_one_send"
 
 _SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -29,6 +34,8 @@ CREATE TABLE IF NOT EXISTS audit_log (
     prev_hash TEXT NOT NULL UNIQUE, hash TEXT NOT NULL UNIQUE
 );
 CREATE INDEX IF NOT EXISTS audit_log_action ON audit_log (action_id);
+CREATE UNIQUE INDEX IF NOT EXISTS audit_log_one_send ON audit_log (action_id)
+    WHERE kind = 'execution' AND payload = '{"phase":"sending"}';
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
@@ -41,6 +48,8 @@ _POSTGRES_SCHEMA = [
         actor TEXT NOT NULL, channel TEXT NOT NULL, payload TEXT NOT NULL,
         prev_hash TEXT NOT NULL UNIQUE, hash TEXT NOT NULL UNIQUE)""",
     "CREATE INDEX IF NOT EXISTS audit_log_action ON audit_log (action_id)",
+    f"""CREATE UNIQUE INDEX IF NOT EXISTS {_ONE_SEND} ON audit_log (action_id)
+        WHERE kind = 'execution' AND payload = '{{"phase":"sending"}}'""",
     """CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS
         $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$""",
     """CREATE OR REPLACE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
@@ -131,6 +140,11 @@ class SqliteAuditStore:
                 self._conn.execute(
                     f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", _row(record)
                 )
+            except sqlite3.IntegrityError as exc:
+                self._conn.execute("ROLLBACK")
+                if "audit_log.action_id" in str(exc):
+                    raise AlreadyRecorded(f"{entry.action_id}: an execution was already claimed") from None
+                raise
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -162,6 +176,14 @@ class PostgresAuditStore:
                 self._conn.execute(statement)
 
     def append(self, entry: AuditEntry) -> AuditRecord:
+        try:
+            return self._append(entry)
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == _ONE_SEND:
+                raise AlreadyRecorded(f"{entry.action_id}: an execution was already claimed") from None
+            raise
+
+    def _append(self, entry: AuditEntry) -> AuditRecord:
         with self._lock, self._conn.transaction():
             self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_KEY,))
             row = self._conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()

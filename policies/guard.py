@@ -21,8 +21,8 @@ from kubernetes.client import ApiClient
 from pydantic import JsonValue
 
 from policies.approvals import Approval
-from policies.audit import AuditKind, AuditLog
-from policies.decision import Decision
+from policies.audit import AlreadyRecorded, AuditKind, AuditLog
+from policies.decision import Decision, RuleMatch
 from policies.evaluate import evaluate
 from policies.guard_record import GuardRecord, GuardRoute, Stage, approval_request, parse_approvals
 from policies.model import Policy
@@ -107,41 +107,24 @@ class Guard:
         )
         decision = self._evaluate(request, [])
         self._record(
-            "decision",
-            request,
-            "medic",
-            {"outcome": decision.outcome, "reasons": _json_list(decision.reasons)},
+            "decision", request, "medic", {"outcome": decision.outcome, "reasons": [*decision.reasons]}
         )
         if decision.outcome == "deny":
-            return {
-                "guard": GuardRecord(
-                    action=request, stage="denied", decision=decision, detail="; ".join(decision.reasons)
-                )
-            }
-        try:
-            outcome = self._executor.execute(request, dry_run=True, now=self._clock())
-        except ActionFailed as exc:
-            self._record("dry_run", request, "medic", {"ok": False, "error": str(exc)})
-            return {
-                "guard": GuardRecord(
-                    action=request, stage="dry_run_failed", decision=decision, detail=f"dry-run failed: {exc}"
-                )
-            }
-        self._record("dry_run", request, "medic", {"ok": True, "changes": list(outcome.changes)})
+            detail = "; ".join(decision.reasons)
+            return {"guard": GuardRecord(action=request, stage="denied", decision=decision, detail=detail)}
+        dry = self._dry_run(request)
+        if isinstance(dry, str):
+            failed = GuardRecord(action=request, stage="dry_run_failed", decision=decision, detail=dry)
+            return {"guard": failed}
         stage: Stage = "dry_run_only"
         if decision.outcome == "allow":
             stage = "allowed"
         elif decision.outcome == "require_approval":
             stage = "awaiting_approval"
-        return {
-            "guard": GuardRecord(
-                action=request,
-                stage=stage,
-                decision=decision,
-                changes=outcome.changes,
-                kubectl=outcome.kubectl,
-            )
-        }
+        record = GuardRecord(
+            action=request, stage=stage, decision=decision, changes=dry.changes, kubectl=dry.kubectl
+        )
+        return {"guard": record}
 
     def approve(self, state: GuardState) -> GuardState:
         """Pause the thread until people answer; the resume value is a list of Approval objects."""
@@ -162,44 +145,78 @@ class Guard:
         return {"approvals": approvals}
 
     def execute(self, state: GuardState) -> GuardState:
-        """Evaluate again (policy, target and time may have moved), then execute once and verify."""
+        """Evaluate again (policy, target and time may have moved), dry-run again (the change must still
+        be the one approved), then claim the action id, execute once and verify."""
         record = state["guard"]
         assert record is not None
         request, approvals = record.action, state.get("approvals", [])
-        previous = self._audit.show(action_id=request.action_id)
-        if any(r.kind == "execution" for r in previous):
-            done = [r for r in previous if r.kind == "verification"]
-            detail = "already executed for this action id; not sent again"
-            return {
-                "guard": record.model_copy(
-                    update={
-                        "stage": "executed",
-                        "executed": True,
-                        "detail": detail,
-                        "verified": bool(done and done[-1].payload.get("ok")),
-                    }
-                )
-            }
+        settled = self._already_settled(record)
+        if settled is not None:
+            return {"guard": settled}
         decision = self._evaluate(request, approvals)
         self._record(
             "decision",
             request,
             "medic",
-            {"outcome": decision.outcome, "reasons": _json_list(decision.reasons), "at": "execution"},
+            {"outcome": decision.outcome, "reasons": [*decision.reasons], "at": "execution"},
         )
         base = record.model_copy(update={"decision": decision, "approvals": approvals})
         if not decision.may_execute:
             stage: Stage = "dry_run_only" if decision.outcome == "dry_run_only" else "not_approved"
             return {"guard": base.model_copy(update={"stage": stage, "detail": "; ".join(decision.reasons)})}
-        # Recorded before sending: if the process dies mid-request, a resume sees it and never re-sends.
-        self._record("execution", request, "medic", {"phase": "sending"})
+        dry = self._dry_run(request)
+        if isinstance(dry, str) or dry.changes != record.changes:
+            now = dry if isinstance(dry, str) else "; ".join(dry.changes)
+            detail = f"the target changed since the dry-run the approvers saw (now: {now}); propose it again"
+            self._record("refusal", request, "medic", {"why": detail})
+            return {"guard": base.model_copy(update={"stage": "changed", "detail": detail})}
+        try:  # the claim: recorded before sending, and refused by the store if anyone claimed it first
+            self._record("execution", request, "medic", {"phase": "sending"})
+        except AlreadyRecorded:
+            return {"guard": self._already_settled(record) or base.model_copy(update={"stage": "in_doubt"})}
         try:
             outcome = self._executor.execute(request, dry_run=False, now=self._clock())
         except ActionFailed as exc:
             self._record("execution", request, "medic", {"phase": "failed", "error": str(exc)})
             return {"guard": base.model_copy(update={"stage": "failed", "detail": str(exc)})}
+        except Exception as exc:  # no answer (timeout, connection lost): the request may have been applied
+            self._record("execution", request, "medic", {"phase": "unknown", "error": repr(exc)})
+            detail = f"no answer from the API server ({exc!r}): check the target before anything else"
+            return {"guard": base.model_copy(update={"stage": "in_doubt", "detail": detail})}
         self._record("execution", request, "medic", {"phase": "done", "changes": list(outcome.changes)})
         return {"guard": self._verified(base, request, outcome)}
+
+    def _already_settled(self, record: GuardRecord) -> GuardRecord | None:
+        """What an earlier attempt at this action id came to; None if there was none. Nothing is re-sent."""
+        previous = self._audit.show(action_id=record.action.action_id)
+        phases = [str(r.payload.get("phase")) for r in previous if r.kind == "execution"]
+        if not phases:
+            return None
+        verified = [r.payload.get("ok") for r in previous if r.kind == "verification"]
+        outcome: dict[str, object] = {"executed": False, "verified": None}
+        if "done" in phases:
+            outcome = {"stage": "executed", "executed": True, "verified": bool(verified and verified[-1])}
+            detail = "already executed for this action id; not sent again"
+        elif "failed" in phases:
+            outcome["stage"], detail = (
+                "failed",
+                "an earlier attempt was refused by the API server; not sent again",
+            )
+        else:
+            outcome["stage"] = "in_doubt"
+            detail = "an earlier attempt was sent but never confirmed: check the target; not sent again"
+        return record.model_copy(update={**outcome, "detail": detail})
+
+    def _dry_run(self, request: ActionRequest) -> Outcome | str:
+        """The server-side dry-run, recorded; a refusal or no answer comes back as the reason (a str)."""
+        try:
+            outcome = self._executor.execute(request, dry_run=True, now=self._clock())
+        except Exception as exc:  # ActionFailed, or no answer at all: either way nothing goes further
+            reason = str(exc) if isinstance(exc, ActionFailed) else f"no answer from the API server ({exc!r})"
+            self._record("dry_run", request, "medic", {"ok": False, "error": reason})
+            return f"dry-run failed: {reason}"
+        self._record("dry_run", request, "medic", {"ok": True, "changes": list(outcome.changes)})
+        return outcome
 
     def _verified(self, base: GuardRecord, request: ActionRequest, outcome: Outcome) -> GuardRecord:
         """The post-condition (rollout finished, replicas available, …), then, where a recovery check is
@@ -234,7 +251,19 @@ class Guard:
     # Helpers ---------------------------------------------------------------------------------------
     def _evaluate(self, request: ActionRequest, approvals: list[Approval]) -> Decision:
         now = self._clock()
-        facts = self._executor.facts(request.target_ref)
+        try:
+            facts = self._executor.facts(request.target_ref)
+        except Exception as exc:  # fail closed, with the reason, rather than crash the thread
+            why = f"cannot read the target's current state: {exc}"
+            return Decision(
+                outcome="deny",
+                enforce_outcome="deny",
+                mode=self._policy.mode,
+                action_id=request.action_id,
+                policy_digest=self._policy.digest,
+                evaluated_at=now,
+                matched=[RuleMatch(rule="target_state", effect="deny", why=why)],
+            )
         state = TargetState(
             labels=facts.labels if facts.exists else None,
             replicas=facts.replicas,
@@ -261,7 +290,7 @@ class Guard:
             )
             for r in records
             if r.kind == "execution"
-            and r.payload.get("phase") == "done"
+            and r.payload.get("phase") == "sending"  # every attempt counts, whatever came of it
             and r.at >= since
             and r.action_id in proposals
         ]
@@ -284,7 +313,3 @@ def route_after_check(state: GuardState) -> GuardRoute:
     if record.stage == "awaiting_approval":
         return "approve"
     return "execute" if record.stage == "allowed" else "done"
-
-
-def _json_list(items: list[str]) -> list[JsonValue]:
-    return list(items)

@@ -18,8 +18,10 @@ Stage = Literal[
     "awaiting_approval",
     "allowed",  # may execute without approval
     "not_approved",  # approvals missing, expired, refused or unqualified at execution time
+    "changed",  # the target moved between the approved dry-run and execution: not sent
     "executed",
-    "failed",  # the real request failed
+    "failed",  # the real request was refused
+    "in_doubt",  # sent, but no answer: a person must check the target; never re-sent
 ]
 GuardRoute = Literal["approve", "execute", "done"]
 

@@ -88,6 +88,7 @@ def test_approved_action_executes_once_and_verifies(world: World) -> None:
         "dry_run",
         "approval",
         "decision",
+        "dry_run",  # again at execution: the change must still be the one approved
         "execution",
         "execution",
         "verification",
