@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from policies.audit import Anchor, AuditKind, AuditLog, AuditStore
+from policies.audit import AlreadyRecorded, Anchor, AuditKind, AuditLog, AuditStore
 from policies.audit_store import PostgresAuditStore, SqliteAuditStore, open_audit_store
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
@@ -201,3 +201,18 @@ def test_clock_must_be_timezone_aware_and_payload_must_be_json(tmp_path: Path) -
             "proposal", action_id="a", actor="x", channel="cli", payload={"t": START}
         )
     assert AuditLog(store, StepClock()).verify().count == 0
+
+
+def test_an_action_id_can_be_claimed_for_execution_once(backend: Backend) -> None:
+    store = backend.make()
+    log = AuditLog(store, StepClock())
+    log.append("execution", action_id="act-1", actor="medic", channel="guard", payload={"phase": "sending"})
+    with pytest.raises(AlreadyRecorded):
+        log.append(
+            "execution", action_id="act-1", actor="medic", channel="guard", payload={"phase": "sending"}
+        )
+    # Other phases of the same action, and the same claim for another action, are ordinary records.
+    log.append("execution", action_id="act-1", actor="medic", channel="guard", payload={"phase": "done"})
+    log.append("execution", action_id="act-2", actor="medic", channel="guard", payload={"phase": "sending"})
+    assert log.verify().ok and log.verify().count == 3
+    store.close()

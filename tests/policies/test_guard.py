@@ -207,3 +207,59 @@ def test_an_approver_answers_the_exact_action_of_the_interrupt(world: World) -> 
     assert final["guard"].executed
     refusal = Approver(identity="bob", roles=["sre"]).answer(payload, approve=False, now=clock())
     assert refusal.verdict == "reject"
+
+
+def test_a_target_that_changed_after_the_approved_dry_run_is_not_touched(world: World) -> None:
+    """Approved: 'roll back to v1'. Meanwhile someone deploys v3: 'the previous revision' is now v2."""
+    graph, _ = run(world, enforce_policy(), ROLLBACK)
+    patch = {
+        "spec": {"template": {"spec": {"containers": [{"name": "server", "image": "shop/checkout:v3"}]}}}
+    }
+    world.apps.patch_namespaced_deployment("checkout", NS, patch)
+    out = graph.invoke(Command(resume=[approve(ROLLBACK)]), {"configurable": {"thread_id": "t"}})
+    assert out["guard"].stage == "changed" and not out["guard"].executed
+    assert "v3 → shop/checkout:v2" in out["guard"].detail
+    assert image(world) == "shop/checkout:v3"
+
+
+def test_only_one_of_two_concurrent_resumes_sends_the_action(world: World) -> None:
+    """Two replicas run the execute step of the same approved action at once (each with its own guard
+    and connection to the audit log): the store lets exactly one claim the action id and send it."""
+    import threading
+
+    from policies.guard_record import parse_approvals
+
+    checked = world.guard(enforce_policy()).check({"action": ROLLBACK})["guard"]
+    state = {"guard": checked, "approvals": parse_approvals([approve(ROLLBACK)])}
+    results: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def replica() -> None:
+        guard = world.guard(enforce_policy())
+        barrier.wait()
+        results.append(guard.execute(state)["guard"])  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=replica) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    sends = [r for r in world.audit().show() if r.kind == "execution" and r.payload.get("phase") == "sending"]
+    assert len(sends) == 1, "exactly one replica claimed the action id"
+    sent = [r for r in results if r.executed and "not sent again" not in r.detail]  # type: ignore[attr-defined]
+    assert len(sent) == 1
+    assert image(world) == "shop/checkout:v1"
+
+
+def test_a_resume_after_an_unconfirmed_send_is_in_doubt_and_sends_nothing(world: World) -> None:
+    graph, _ = run(world, enforce_policy(), ROLLBACK)
+    world.audit().append(
+        "execution",
+        action_id=ROLLBACK.action_id,
+        actor="medic",
+        channel="guard",
+        payload={"phase": "sending"},
+    )  # a process died right after claiming
+    out = graph.invoke(Command(resume=[approve(ROLLBACK)]), {"configurable": {"thread_id": "t"}})
+    assert out["guard"].stage == "in_doubt" and not out["guard"].executed
+    assert image(world) == "shop/checkout:v2"
