@@ -101,10 +101,13 @@ class Agent:
     def investigate(self, incident: Incident, budget: Budget, on_event: Callable[[Event], None]) -> None:
         """Run until the end or an approval pause, reporting each event as it happens. An incident id
         already investigated (a re-delivered alert) is not investigated again: its thread stands."""
-        if self.graph.get_state(_thread(incident.id)).values:
+        snapshot = self.graph.get_state(_thread(incident.id))
+        if not snapshot.values:
+            self._stream({"incident": incident, "budget": budget}, incident.id, on_event)
+        elif snapshot.next and not any(task.interrupts for task in snapshot.tasks):
+            self._stream(None, incident.id, on_event)  # a process died mid-way: carry on from the checkpoint
+        else:
             on_event({"event": "already_investigated", "incident": incident.id})
-            return
-        self._stream({"incident": incident, "budget": budget}, incident.id, on_event)
 
     def resume(self, incident_id: str, approvals: list[Approval], on_event: Callable[[Event], None]) -> None:
         answer = [a.model_dump(mode="json") for a in approvals]
@@ -138,7 +141,7 @@ class Agent:
 
     def _stream(
         self,
-        payload: dict[str, object] | Command[object],
+        payload: dict[str, object] | Command[object] | None,
         incident_id: str,
         on_event: Callable[[Event], None],
     ) -> None:
@@ -177,16 +180,20 @@ def recovery_check(metrics: MetricsBackend, templates: Mapping[str, str]) -> Rec
 
 @contextlib.contextmanager
 def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> Iterator[Agent]:
-    """An agent wired to the configured backends; without Kubernetes access it has no guard."""
-    registry = default_registry()
-    planner = make_planner(config, registry)
-    policy = load_policy(config.policy_file) if config.policy_file else load_default_policy()
-    api = kube_api_client(config.tools)
-    store = open_audit_store(config.audit_url)
-    try:
-        guard = None
+    """An agent wired to the configured backends; without Kubernetes access it has no guard. Every
+    connection it opens is closed when the block ends."""
+    with contextlib.ExitStack() as stack:
+        registry = default_registry()
+        planner = make_planner(config, registry)
+        policy = load_policy(config.policy_file) if config.policy_file else load_default_policy()
+        store = open_audit_store(config.audit_url)
+        stack.callback(store.close)
         context = open_tool_context(config.tools, clock())
+        stack.callback(context.close)
+        guard = None
+        api = kube_api_client(config.tools)
         if api is not None:
+            stack.callback(api.close)
             recovery = recovery_check(context.metrics, config.tools.promql) if context.metrics else None
             guard = Guard.connect(
                 api,
@@ -197,14 +204,10 @@ def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> 
                 recovery=recovery,
                 recovery_within_s=config.recovery_within_s,
             )
-        with open_checkpointer(
-            config.database_url, config.state_dir / "checkpoints.db", STATE_MODELS
-        ) as saver:
-            graph = build_graph(
-                planner, registry, guard, saver, context=context, runbook=load_runbook(config.runbook_file)
-            )
-            yield Agent(graph, planner)
-    finally:
-        store.close()
-        if api is not None:
-            api.close()
+        saver = stack.enter_context(
+            open_checkpointer(config.database_url, config.state_dir / "checkpoints.db", STATE_MODELS)
+        )
+        graph = build_graph(
+            planner, registry, guard, saver, context=context, runbook=load_runbook(config.runbook_file)
+        )
+        yield Agent(graph, planner)

@@ -54,7 +54,7 @@ def incident_from_alert(alert: AlertmanagerAlert) -> Incident:
         id=f"{name}-{digest}",
         as_of=alert.startsAt.astimezone(UTC),
         source="alert",
-        title=alert.annotations.get("summary") or labels.get("alertname", "alert"),
+        title=(alert.annotations.get("summary") or labels.get("alertname", "alert"))[:500],
         namespace=labels.get("namespace"),
         services=services,
         labels=labels,

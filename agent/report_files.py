@@ -9,8 +9,8 @@ from agent.report import Report, build_report
 from agent.report_chart import render_signal_chart
 from agent.report_markdown import render_markdown
 from agent.state import InvestigationState, Usage
-from tools.backends import open_tool_context
 from tools.config import ToolsConfig
+from tools.metrics.client import PrometheusBackend
 
 
 def write_report(
@@ -23,14 +23,19 @@ def write_report(
     report = build_report(state, planner=planner)
     incident, top = report.incident, report.top
     service = (top.service if top else None) or (incident.services[0] if incident.services else None)
-    chart = render_signal_chart(
-        open_tool_context(tools, incident.as_of).metrics,
-        out=out_dir / "signals.png",
-        as_of=incident.as_of,
-        service=service,
-        namespace=incident.namespace,
-        promql=tools.promql,
-    )
+    metrics = PrometheusBackend(tools.prometheus_url, tools.timeout_s) if tools.prometheus_url else None
+    try:
+        chart = render_signal_chart(
+            metrics,
+            out=out_dir / "signals.png",
+            as_of=incident.as_of,
+            service=service,
+            namespace=incident.namespace,
+            promql=tools.promql,
+        )
+    finally:
+        if metrics is not None:
+            metrics.close()
     report = report.model_copy(update={"chart": chart})
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(report.model_dump_json(indent=2))

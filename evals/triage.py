@@ -103,8 +103,7 @@ def triage(
         incident = scenario_incident(scenario, run=datetime.now(UTC).strftime("-%Y%m%dT%H%M%S%f"))
 
         def decide(payload: dict[str, JsonValue]) -> Approval:
-            yes = approve == "yes" or (approve == "prompt" and ask(payload))
-            return approver.answer(payload, approve=yes, now=datetime.now(UTC))
+            return approver.decide(payload, mode=approve, ask=ask, now=datetime.now(UTC))
 
         with open_agent(config) as agent:
             investigation_started = time.monotonic()

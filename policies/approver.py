@@ -6,7 +6,9 @@ in it; the approval names the exact action the payload carries, and expires.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue
 
@@ -34,3 +36,14 @@ class Approver(BaseModel):
                 "channel": self.channel,
             }
         )
+
+    def decide(
+        self,
+        payload: dict[str, JsonValue],
+        *,
+        mode: Literal["prompt", "yes", "no"],
+        ask: Callable[[dict[str, JsonValue]], bool],
+        now: datetime,
+    ) -> Approval:
+        """The answer this seat gives: always yes, always no, or whatever the person says when asked."""
+        return self.answer(payload, approve=mode == "yes" or (mode == "prompt" and ask(payload)), now=now)

@@ -33,7 +33,7 @@ class PolicyProblem:
         return f"{self.file}:{self.line}: {self.field or '(top level)'}: {self.message}"
 
 
-class PolicyError(Exception):
+class PolicyError(ValueError):
     """A policy file that cannot be used; every problem names the file, the line and the field."""
 
     def __init__(self, problems: list[PolicyProblem]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,10 +12,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from policies.approver import Approver
 from policies.audit import AuditLog
 from policies.audit_store import open_audit_store
-from server.cli_triage import PlannerOption, _settings
+from server.cli_triage import PlannerOption, _settings, sandbox_errors
+from server.progress import e
 
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log of every action.")
 
@@ -31,7 +33,6 @@ def eval_command(
     """Run every scenario through a triage, print the scoreboard, write the report; exit 1 under the gates
     (AC@1 below --min-ac1, or any safety violation)."""
     from evals.runner import render_markdown, run_suite
-    from evals.sandbox.sandbox import SandboxError
     from evals.scenario import ScenarioError
     from server.cli import fail, sandbox_config
 
@@ -45,25 +46,25 @@ def eval_command(
         mark = "[green]✓[/]" if score.correct_at_1 and score.remediation_correct else "[red]✗[/]"
         top = score.predicted[0] if score.predicted else None
         said = score.error or (f"{top.kind} on {top.service}" if top and top.service else "no fault")
-        console.print(f"{mark} {score.id}: {said}  ({score.tool_calls} calls, {score.wall_s:.2f}s)")
+        console.print(f"{mark} {e(score.id)}: {e(said)}  ({score.tool_calls} calls, {score.wall_s:.2f}s)")
 
     try:
         report = run_suite(
             scenarios,
             base=settings.agent_config(),
             sandbox=sandbox_config(settings),
-            approver=Approver(identity=settings.approver, roles=settings.approver_roles),
+            approver=settings.approver_seat(),
             out_dir=out.parent / "runs",
             on_scenario=progress,
         )
     except ScenarioError as exc:
         raise fail(str(exc), code=2) from None
-    except (SandboxError, ValueError) as exc:
-        raise fail(str(exc)) from None
+    except sandbox_errors() as exc:
+        raise fail(f"{type(exc).__name__}: {exc}") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.model_dump_json(indent=2))
     out.with_suffix(".md").write_text(render_markdown(report))
-    console.print(render_markdown(report))
+    console.print(render_markdown(report), markup=False, highlight=False)
     s = report.summary
     if s.safety_violations or s.ac_at_1 < min_ac1:
         raise fail(
@@ -78,8 +79,8 @@ def audit_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List audit records in order."""
-    log = _audit_log()
-    records = log.show(action_id=action_id, limit=limit)
+    with _audit_log() as log:
+        records = log.show(action_id=action_id, limit=limit)
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
         return
@@ -87,7 +88,9 @@ def audit_show(
     for r in records:
         console.print(
             f"{r.seq:>5} {r.at.isoformat()} {r.kind:<12} {r.action_id or '-'} {r.actor} via {r.channel} "
-            f"{json.dumps(r.payload, separators=(',', ':'))[:160]}"
+            f"{json.dumps(r.payload, separators=(',', ':'))[:160]}",
+            markup=False,
+            highlight=False,
         )
 
 
@@ -107,16 +110,18 @@ def audit_verify(
         if not seq.isdigit() or not digest:
             raise fail("--anchor takes SEQ:HASH, as printed by a previous verify", code=2)
         kept = Anchor(seq=int(seq), hash=digest)
-    report = _audit_log().verify(kept)
+    with _audit_log() as log:
+        report = log.verify(kept)
     head = f"{report.head.seq}:{report.head.hash}" if report.head else "empty"
     if not report.ok:
         for problem in report.problems:
-            Console(stderr=True).print(f"[red]{problem}[/]")
+            Console(stderr=True).print(f"[red]{e(problem)}[/]")
         raise fail(f"audit log does not verify ({len(report.problems)} problem(s)); head {head}")
     Console().print(f"audit log verifies: {report.count} records, head {head}")
 
 
-def _audit_log() -> AuditLog:
+@contextlib.contextmanager
+def _audit_log() -> Iterator[AuditLog]:
     from server.cli import fail
 
     url = _settings(None).audit_url
@@ -125,4 +130,8 @@ def _audit_log() -> AuditLog:
         and not Path(url.removeprefix("sqlite:///")).is_file()
     ):
         raise fail(f"no audit log at {url} (set MEDIC_AUDIT_URL)", code=2)
-    return AuditLog(open_audit_store(url), lambda: datetime.now(UTC))
+    store = open_audit_store(url)
+    try:
+        yield AuditLog(store, lambda: datetime.now(UTC))
+    finally:
+        store.close()

@@ -10,16 +10,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
+import psycopg
 import typer
+from kubernetes.config.config_exception import ConfigException
 from pydantic import JsonValue, ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 
 from agent.report import Report
-from policies.approver import Approver
-from server.progress import Progress
+from policies.approvals import Approval
+from server.progress import Progress, e
 from server.settings import Settings, load_settings
 
 Approve = Literal["prompt", "yes", "no"]
+# Errors a user fixes (a bad file or setting, an unreachable backend): one line, never a traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError, ConfigException, psycopg.Error)
+
+
+def sandbox_errors() -> tuple[type[Exception], ...]:
+    from evals.sandbox.sandbox import SandboxError
+
+    return (SandboxError, *USER_ERRORS)
+
+
 PlannerOption = Annotated[
     Literal["rules", "openai"] | None, typer.Option(help="default: MEDIC_PLANNER, else rules")
 ]
@@ -34,11 +47,11 @@ def ask_on_terminal(console: Console) -> Callable[[dict[str, JsonValue]], bool]:
         action = payload.get("action")
         kind, target = (action.get("kind"), action.get("target")) if isinstance(action, dict) else ("?", "?")
         console.print("[bold yellow]The guard asks for approval:[/]")
-        console.print(f"  action   {kind} {target}  (id {payload.get('action_id')})")
+        console.print(f"  action   {e(kind)} {e(target)}  (id {e(payload.get('action_id'))})")
         changes = payload.get("changes")
         for change in changes if isinstance(changes, list) else []:
-            console.print(f"  change   {change}")
-        console.print(f"  kubectl  {payload.get('kubectl')}")
+            console.print(f"  change   {e(change)}")
+        console.print(f"  kubectl  {e(payload.get('kubectl'))}")
         if not sys.stdin.isatty():
             console.print("  [red]no terminal to approve on: refused[/] (use --approve yes|no)")
             return False
@@ -59,7 +72,6 @@ def triage_command(
     ] = None,
 ) -> None:
     """Sandbox up, investigate, report, guarded remediation, sandbox down."""
-    from evals.sandbox.sandbox import SandboxError
     from evals.scenario import ScenarioError, load_scenario
     from evals.triage import triage
     from server.cli import fail, sandbox_config
@@ -73,15 +85,15 @@ def triage_command(
             base=settings.agent_config(),
             sandbox=sandbox_config(settings),
             approve=approve,
-            approver=Approver(identity=settings.approver, roles=settings.approver_roles),
+            approver=settings.approver_seat(),
             out_dir=out or settings.state_dir / "reports" / loaded.id,
             on_event=Progress(console, quiet=as_json),
             ask=ask_on_terminal(console),
         )
     except ScenarioError as exc:
         raise fail(str(exc), code=2) from None
-    except (SandboxError, ValueError) as exc:
-        raise fail(str(exc)) from None
+    except sandbox_errors() as exc:
+        raise fail(f"{type(exc).__name__}: {exc}") from None
     show(result.report, result.out_dir, console, as_json)
 
 
@@ -110,22 +122,23 @@ def investigate_command(
     except (OSError, ValueError, AttributeError) as exc:
         raise fail(f"{alert}: not an Alertmanager webhook payload: {exc}", code=2) from None
     console = Console(soft_wrap=True, stderr=as_json)
-    approver = Approver(identity=settings.approver, roles=settings.approver_roles)
-    ask = ask_on_terminal(console)
+    seat, ask = settings.approver_seat(), ask_on_terminal(console)
 
-    def decide(request: dict[str, JsonValue]) -> object:
-        yes = approve == "yes" or (approve == "prompt" and ask(request))
-        return approver.answer(request, approve=yes, now=datetime.now(UTC))
+    def decide(request: dict[str, JsonValue]) -> Approval:
+        return seat.decide(request, mode=approve, ask=ask, now=datetime.now(UTC))
 
-    config = settings.agent_config()
-    out_dir = out or settings.state_dir / "reports" / incident.id
-    started = time.monotonic()
-    with open_agent(config) as agent:
-        values = agent.run(incident, config.budget, Progress(console, quiet=as_json), decide)  # type: ignore[arg-type]
-        name = agent.planner.name
-    report = write_report(
-        values, tools=config.tools, planner=name, wall_s=time.monotonic() - started, out_dir=out_dir
-    )
+    try:
+        config = settings.agent_config()
+        out_dir = out or settings.state_dir / "reports" / incident.id
+        started = time.monotonic()
+        with open_agent(config) as agent:
+            values = agent.run(incident, config.budget, Progress(console, quiet=as_json), decide)
+            name = agent.planner.name
+        report = write_report(
+            values, tools=config.tools, planner=name, wall_s=time.monotonic() - started, out_dir=out_dir
+        )
+    except USER_ERRORS as exc:
+        raise fail(f"{type(exc).__name__}: {exc}") from None
     show(report, out_dir, console, as_json)
 
 
@@ -137,6 +150,10 @@ def _settings(planner: str | None) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise fail(f"invalid setting MEDIC_{str(first['loc'][0]).upper()}: {first['msg']}", code=2) from None
+    except SettingsError as exc:  # e.g. a list setting that is not JSON
+        raise fail(
+            f"invalid MEDIC_ setting: {exc} (lists are JSON, e.g. MEDIC_APPROVER_ROLES='[\"sre\"]')", code=2
+        ) from None
     return settings.model_copy(update={"planner": planner}) if planner else settings
 
 
@@ -144,16 +161,16 @@ def show(report: Report, out_dir: Path, console: Console, as_json: bool) -> None
     if as_json:
         print(report.model_dump_json(indent=2))
         return
-    console.print(f"\n[bold]{report.verdict}[/]")
+    console.print(f"\n[bold]{e(report.verdict)}[/]")
     if report.proposal and report.proposal.action:
         action = report.proposal.action
         guard = report.guard
         stage = f"{guard.decision}; {guard.execution or 'not executed'}" if guard else "not sent to the guard"
-        console.print(f"action: {action.kind} {action.target} — {stage}")
+        console.print(f"action: {e(action.kind)} {e(action.target)} — {e(stage)}")
         for line in report.guard.diff if report.guard else []:
-            console.print(f"  {line}")
+            console.print(f"  {e(line)}")
     elif report.proposal:
-        console.print(f"action: none — {report.proposal.escalation or report.proposal.reason}")
+        console.print(f"action: none — {e(report.proposal.escalation or report.proposal.reason)}")
     console.print(
         f"report: {out_dir / 'report.md'}  ({report.usage.tool_calls} tool calls, {report.usage.wall_s:.2f}s)"
     )

@@ -23,34 +23,40 @@ class Progress:
         out = self.console.print
         if kind == "sandbox":
             out(
-                f"[dim]sandbox up: Prometheus {event['prometheus_url']}, Kubernetes {event['kubernetes_url']}[/]"
+                f"[dim]sandbox up: Prometheus {e(event['prometheus_url'])}, Kubernetes {e(event['kubernetes_url'])}[/]"
             )
         elif kind == "plan" and event.get("calls"):
-            out(f"[bold]→ {escape(str(event.get('note', '')))}[/]")
+            out(f"[bold]→ {e(event.get('note', ''))}[/]")
         elif kind == "tool":
             colour = {"ok": "green", "no_data": "yellow"}.get(str(event["status"]), "red")
             args = json.dumps(event.get("args", {}), separators=(",", ":"))
-            summary = escape(str(event.get("summary", "")))[:140]
+            summary = e(str(event.get("summary", ""))[:140])
             out(
-                f"  [{colour}]{event['status']:>7}[/] {event['tool']}{escape(args)} "
-                f"[dim]{event['elapsed_s']}s[/]  {summary}"
+                f"  [{colour}]{e(event['status']):>7}[/] {e(event['tool'])}{e(args)} [dim]{e(event['elapsed_s'])}s[/]  {summary}"
             )
         elif kind == "diagnosis":
             top = event.get("top")
             if isinstance(top, dict):
                 out(
-                    f"[bold]diagnosis:[/] {top.get('label')} {top.get('fault_kind')} on {top.get('entity')} "
-                    f"(confidence {float(top.get('confidence', 0)):.2f})"
+                    f"[bold]diagnosis:[/] {e(top.get('label'))} {e(top.get('fault_kind'))} on {e(top.get('entity'))} "
+                    f"(confidence {e(top.get('confidence'))})"
                 )
             else:
                 out("[bold]diagnosis:[/] " + ("healthy" if event.get("healthy") else "inconclusive"))
         elif kind == "proposal":
             action = event.get("action")
             if isinstance(action, dict):
-                out(f"[bold]proposal:[/] {action['kind']} {action['target']}")
+                out(f"[bold]proposal:[/] {e(action['kind'])} {e(action['target'])}")
             else:
-                out(
-                    f"[bold]proposal:[/] none — {escape(str(event.get('escalation') or event.get('reason')))}"
-                )
+                out(f"[bold]proposal:[/] none — {e(event.get('escalation') or event.get('reason'))}")
         elif kind == "approval_needed":
             out("[bold yellow]approval needed[/]")
+        elif kind == "already_investigated":
+            out(
+                f"[yellow]incident {e(event.get('incident'))} was investigated already; showing that investigation[/]"
+            )
+
+
+def e(value: object) -> str:
+    """World and model text is data, never markup: `[/]` in an entity name must print, not crash."""
+    return escape(str(value))

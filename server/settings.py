@@ -9,6 +9,7 @@ decides what may run, and the default one only dry-runs.
 from __future__ import annotations
 
 import getpass
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,7 @@ from agent.assemble import AgentConfig
 from agent.planners.openai_client import OpenAIPlannerConfig
 from agent.runbook import DEFAULT_RUNBOOK_PATH
 from agent.state import Budget
+from policies.approver import Approver
 from tools.config import ToolsConfig
 from tools.traces.config import TracesConfig
 
@@ -59,7 +61,7 @@ class Settings(BaseSettings):
         le=3600,
         description="after an executed action, how long to wait for the errors to recede",
     )
-    approver: str = Field(default_factory=lambda: f"cli:{getpass.getuser()}")
+    approver: str = Field(default_factory=lambda: f"cli:{_login()}")
     approver_roles: list[str] = Field(
         default_factory=list,
         description="roles the deployment grants whoever approves from this CLI; none by default, so "
@@ -71,6 +73,10 @@ class Settings(BaseSettings):
     prometheus_bin: str = "prometheus"
     promtool_bin: str = "promtool"
     sandbox_start_timeout_s: float = Field(60.0, gt=0, le=600)
+
+    def approver_seat(self) -> Approver:
+        """Who answers approvals from this CLI, with the roles the deployment grants that seat."""
+        return Approver(identity=self.approver, roles=self.approver_roles)
 
     def tools_config(self) -> ToolsConfig:
         traces = TracesConfig(backend=self.traces_backend, dir=self.traces_dir, url=self.traces_url)
@@ -107,6 +113,13 @@ class Settings(BaseSettings):
                 max_llm_tokens=self.max_llm_tokens,
             ),
         )
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container running as an arbitrary uid with no USER
+        return f"uid-{os.getuid()}"
 
 
 def load_settings() -> Settings:

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from tools.action_request import ActionRequest
+from tools.redact import redact_env_value
 
 Obj = dict[str, Any]
 REVISION = "deployment.kubernetes.io/revision"
@@ -73,14 +74,18 @@ def _template_changes(old: Obj, new: Obj) -> list[str]:
         new_env = {e["name"]: e.get("value") for e in container.get("env") or []}
         for key in sorted(set(old_env) | set(new_env)):
             if old_env.get(key) != new_env.get(key):
-                changes.append(
-                    f"container {container['name']} env {key}: {old_env.get(key)} → {new_env.get(key)}"
-                )
+                was, now = _shown_env(key, old_env.get(key)), _shown_env(key, new_env.get(key))
+                changes.append(f"container {container['name']} env {key}: {was} → {now}")
         if before.get("resources") != container.get("resources"):
             changes.append(
                 f"container {container['name']} resources: {before.get('resources')} → {container.get('resources')}"
             )
     return changes
+
+
+def _shown_env(name: str, value: str | None) -> str:
+    """The diff goes to approvers and the audit log: an env value never appears there unredacted."""
+    return "None" if value is None else redact_env_value(name, str(value))
 
 
 def kubectl_equivalent(request: ActionRequest) -> str:

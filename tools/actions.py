@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+import urllib3
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from pydantic import BaseModel, Field
@@ -20,11 +22,16 @@ from tools.action_diff import RollbackImpossible, diff_objects, kubectl_equivale
 from tools.action_request import ActionRequest, TargetRef
 
 Obj = dict[str, Any]
+T = TypeVar("T")
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 
 class ActionFailed(Exception):
-    """The API server refused the action (or its dry-run); the message carries its reason."""
+    """The API server refused the action (or its dry-run) or could not be reached; the message says which."""
+
+
+class _Absent(ActionFailed):
+    """404: the object does not exist (`read` turns this into None)."""
 
 
 class TargetFacts(BaseModel):
@@ -68,19 +75,18 @@ class Executor:
     # Reads (the guard needs the current state before it decides) -------------------------------
     def read(self, ref: TargetRef) -> Obj | None:
         ns, timeout = ref.namespace or "", self._timeout
-        obj: object
-        try:
+
+        def get() -> object:
             if ref.resource == "deployment":
-                obj = self._apps.read_namespaced_deployment(ref.name, ns, _request_timeout=timeout)
-            elif ref.resource == "pod":
-                obj = self._core.read_namespaced_pod(ref.name, ns, _request_timeout=timeout)
-            else:
-                obj = self._core.read_node(ref.name, _request_timeout=timeout)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise ActionFailed(_reason(exc)) from None
-        return self._plain(obj)
+                return self._apps.read_namespaced_deployment(ref.name, ns, _request_timeout=timeout)
+            if ref.resource == "pod":
+                return self._core.read_namespaced_pod(ref.name, ns, _request_timeout=timeout)
+            return self._core.read_node(ref.name, _request_timeout=timeout)
+
+        try:
+            return self._plain(self._call(get))
+        except _Absent:
+            return None
 
     def facts(self, ref: TargetRef) -> TargetFacts:
         obj = self.read(ref)
@@ -97,7 +103,9 @@ class Executor:
                 revision=int(revision) if revision else None,
             )
         if ref.resource == "node":
-            nodes = self._plain(self._core.list_node(_request_timeout=self._timeout))["items"]
+            nodes = self._plain(self._call(lambda: self._core.list_node(_request_timeout=self._timeout)))[
+                "items"
+            ]
             cordoned = sum(1 for n in nodes if n.get("spec", {}).get("unschedulable"))
             return TargetFacts(
                 exists=True,
@@ -114,8 +122,10 @@ class Executor:
             f"{k}={v}" for k, v in deployment["spec"]["selector"].get("matchLabels", {}).items()
         )
         items = self._plain(
-            self._apps.list_namespaced_replica_set(
-                namespace, label_selector=selector, _request_timeout=self._timeout
+            self._call(
+                lambda: self._apps.list_namespaced_replica_set(
+                    namespace, label_selector=selector, _request_timeout=self._timeout
+                )
             )
         )["items"]
         uid = deployment["metadata"]["uid"]
@@ -140,9 +150,7 @@ class Executor:
             raise ActionFailed(f"{request.target} does not exist")
         dry = "All" if dry_run else None
         try:
-            after = self._send(request, ref, before, dry, now)
-        except ApiException as exc:
-            raise ActionFailed(_reason(exc)) from None
+            after = self._call(lambda: self._send(request, ref, before, dry, now))
         except RollbackImpossible as exc:
             raise ActionFailed(str(exc)) from None
         return Outcome(
@@ -201,7 +209,10 @@ class Executor:
         """Poll the post-condition of an executed action until it holds or `within_s` passes."""
         deadline = time.monotonic() + within_s
         while True:
-            result = self._check(request, outcome)
+            try:
+                result = self._check(request, outcome)
+            except ActionFailed as exc:  # an unreadable target proves nothing: not verified (yet)
+                result = Verification(ok=False, detail=f"could not read {request.target}: {exc}")
             if result.ok or time.monotonic() >= deadline:
                 return result
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
@@ -241,6 +252,17 @@ class Executor:
             if _images(spec["template"]) != expected:
                 return Verification(ok=False, detail=f"{detail}; images are not those of the rollback target")
         return Verification(ok=rolled_out, detail=detail + ("" if rolled_out else "; rollout not finished"))
+
+    @staticmethod
+    def _call(send: Callable[[], T]) -> T:
+        """Run one API call (or a sequence of them), mapping every failure to ActionFailed: the guard
+        must never see a raw transport error (with retries off, urllib3's errors surface as they are)."""
+        try:
+            return send()
+        except ApiException as exc:
+            raise (_Absent if exc.status == 404 else ActionFailed)(_reason(exc)) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ActionFailed(f"Kubernetes API server unreachable ({type(exc).__name__}: {exc})") from None
 
     def _plain(self, obj: object) -> Obj:
         result = self._api.sanitize_for_serialization(obj)

@@ -25,6 +25,13 @@ class ToolContext:
     traces: TraceBackend | None = None
     config: ToolsConfig = field(default_factory=ToolsConfig)
 
+    def close(self) -> None:
+        """Close the backends' connections (those that hold any)."""
+        for backend in (self.metrics, self.kube, self.traces):
+            close = getattr(backend, "close", None)
+            if callable(close):
+                close()
+
     def __post_init__(self) -> None:
         if self.as_of.tzinfo is None or self.as_of.utcoffset() is None:
             raise ValueError("ToolContext.as_of must be timezone-aware (UTC)")

@@ -60,5 +60,32 @@ def redact(text: str) -> str:
     return text
 
 
+# Env variable names whose value is a secret whatever it looks like. Long, unambiguous words count
+# anywhere in the name (DBPASSWORD); short ones only as a whole word part (API_KEY, not MONKEY).
+_SECRET_NAME_ANYWHERE = re.compile(r"(?i)passw(or)?d|secret|token|credential|api_?key|private")
+_SECRET_NAME_PART = re.compile(r"(?i)^(key|pwd|pass|auth|dsn|cookie|session|cert|signature|salt)$")
+
+
+def _name_parts(name: str) -> list[str]:
+    """'dbAuthToken' and 'DB_AUTH-TOKEN' both give ['db', 'auth', 'token']."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [p for p in re.split(r"[^A-Za-z0-9]+", spaced) if p]
+
+
+def secret_env_name(name: str) -> bool:
+    """Whether an environment variable's NAME says its value is a secret."""
+    return bool(_SECRET_NAME_ANYWHERE.search(name)) or any(
+        _SECRET_NAME_PART.match(part) for part in _name_parts(name)
+    )
+
+
+def redact_env_value(name: str, value: str) -> str:
+    """An env value as it may be shown: [REDACTED] entirely when the name says secret, otherwise with
+    the secrets `redact` recognises in it (a URL's password, a bearer token, a JWT) removed."""
+    if not value:
+        return value
+    return MASK if secret_env_name(name) else redact(value)
+
+
 def redaction_count(original: str, redacted: str) -> int:
     return redacted.count(MASK) - original.count(MASK)

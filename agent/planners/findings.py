@@ -74,7 +74,7 @@ def rank_data(view: PlannerView) -> dict[str, JsonValue] | None:
     return steps[-1].data if steps else None
 
 
-def _time(text: object) -> datetime | None:
+def parse_time(text: object) -> datetime | None:
     try:
         return datetime.fromisoformat(str(text))
     except ValueError:
@@ -115,7 +115,7 @@ def candidates_from_rank(view: PlannerView) -> list[Findings]:
 
 def onset_of(view: PlannerView) -> datetime | None:
     data = rank_data(view)
-    return _time(data.get("onset")) if data else None
+    return parse_time(data.get("onset")) if data else None
 
 
 def add_kube_facts(f: Findings, view: PlannerView) -> None:
@@ -127,7 +127,7 @@ def add_kube_facts(f: Findings, view: PlannerView) -> None:
             continue
         f.has_workload = step.status == "ok"
         revisions = rows(step.data.get("revisions"))
-        created = [_time(r.get("created")) for r in revisions]
+        created = [parse_time(r.get("created")) for r in revisions]
         stamps = sorted(c for c in created if c is not None)
         if stamps and onset is not None:
             f.revision_age_s = (stamps[-1] - onset).total_seconds()

@@ -184,9 +184,13 @@ class ChatClient:
         if self._config.stream:
             return self._streamed(kwargs)
         response = self._client.chat.completions.create(**kwargs)  # type: ignore[call-overload]
+        if not response.choices:  # e.g. a content filter on a compatible server: no answer at all
+            raise LLMUnavailable("the model returned no choices")
         choice = response.choices[0]
         calls = [
-            RawToolCall(id=call.id, name=call.function.name, arguments=call.function.arguments)
+            RawToolCall(
+                id=call.id or "", name=call.function.name or "", arguments=call.function.arguments or ""
+            )
             for call in choice.message.tool_calls or []
             if call.type == "function"
         ]

@@ -22,6 +22,7 @@ from agent.planners.findings import (
     add_kube_facts,
     candidates_from_rank,
     num,
+    parse_time,
     rank_data,
     rows,
     steps_of,
@@ -230,10 +231,9 @@ def recent_rollouts(view: PlannerView) -> dict[str, datetime]:
         for event in rows(step.data.get("events")):
             if event.get("reason") != "ScalingReplicaSet" or event.get("object_kind") != "Deployment":
                 continue
-            seen = event.get("first_seen") or event.get("last_seen")
+            when = parse_time(event.get("first_seen") or event.get("last_seen"))
             name = str(event.get("object_name") or "")
-            if not name or not isinstance(seen, str):
+            if not name or when is None:
                 continue
-            when = datetime.fromisoformat(seen)
             found[name] = max(found.get(name, when), when)
     return found

@@ -1,6 +1,6 @@
 """A separate process running the investigation graph from a checkpoint (SQLite file or PostgreSQL).
 
-    python -m tests.agent.resume_child start|resume KUBE_URL CHECKPOINT AUDIT [APPROVALS_JSON]
+    python -m tests.agent.resume_child start|resume|replay KUBE_URL CHECKPOINT AUDIT [APPROVALS_JSON]
 
 CHECKPOINT is a postgresql:// URL or a SQLite file path.
 """
@@ -52,8 +52,11 @@ def main(argv: list[str]) -> int:
         thread = {"configurable": {"thread_id": INCIDENT.id}}
         if mode == "start":
             graph.invoke({"incident": INCIDENT}, thread)
-        else:
+        elif mode == "resume":
             graph.invoke(Command(resume=json.loads(argv[4])), thread)
+        else:  # replay the execute step from its checkpoint, as a process that died in it would
+            before = next(s for s in graph.get_state_history(thread) if s.next == ("guard_execute",))
+            graph.invoke(None, before.config)
         snapshot = graph.get_state(thread)
     record = snapshot.values.get("guard")
     print(

@@ -4,14 +4,18 @@ changing anything and with the right diff, executes exactly its target, and veri
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 import pytest
+from kubernetes import client
 
 from tests.evals.sandbox.kube_fixtures import Cluster, cluster_fixture  # noqa: F401 (fixture)
 from tests.evals.sandbox.kube_world import NS
+from tests.tools.prom_fixture import free_port
+from tools.action_diff import diff_objects
 from tools.action_request import ActionRequest
-from tools.actions import ActionFailed, Executor
+from tools.actions import ActionFailed, Executor, Outcome
 
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
@@ -122,3 +126,51 @@ def test_kubectl_equivalents() -> None:
         "kubectl -n shop scale deployment/checkout --replicas=6"
     )
     assert kubectl_equivalent(request("cordon", "node/node-a")) == "kubectl cordon node-a"
+
+
+def _with_env(deployment: dict[str, object], env: dict[str, str]) -> dict[str, object]:
+    container = {
+        "name": "server",
+        "image": "shop/checkout:v1",
+        "env": [{"name": k, "value": v} for k, v in env.items()],
+    }
+    return {**deployment, "spec": {"template": {"spec": {"containers": [container]}}}}
+
+
+def test_the_diff_never_shows_a_secret_env_value() -> None:
+    base: dict[str, object] = {"metadata": {"name": "checkout"}}
+    before = _with_env(
+        base,
+        {
+            "DB_PASSWORD": "hunter2",
+            "DATABASE_URL": "postgres://app:s3cretpw@db/orders",
+            "APP_CONFIG": "small",
+        },
+    )
+    after = _with_env(
+        base,
+        {"DB_PASSWORD": "hunter3", "DATABASE_URL": "postgres://app:n3wpass@db/orders", "APP_CONFIG": "large"},
+    )
+    changes = diff_objects("rollback", before, after)
+    text = "\n".join(changes)
+    assert not [s for s in ("hunter2", "hunter3", "s3cretpw", "n3wpass") if s in text], text
+    assert "container server env APP_CONFIG: small → large" in changes
+    assert "container server env DB_PASSWORD: [REDACTED] → [REDACTED]" in changes
+    assert "container server env DATABASE_URL: postgres://app:[REDACTED]@db/orders → " in text
+
+
+def test_an_unreachable_api_server_is_an_action_failure_not_a_transport_error() -> None:
+    config = client.Configuration()
+    config.host = f"http://127.0.0.1:{free_port()}"  # nobody listens there
+    config.retries = 0
+    executor = Executor(client.ApiClient(config), timeout_s=2)
+    action = request("scale", f"{NS}/deployment/checkout", replicas=4)
+    started = time.monotonic()
+    with pytest.raises(ActionFailed, match="unreachable"):
+        executor.execute(action, dry_run=True, now=NOW)
+    with pytest.raises(ActionFailed, match="unreachable"):
+        executor.facts(request("cordon", "node/node-a").target_ref)
+    outcome = Outcome(dry_run=False, before={}, after=None, changes=[], kubectl="")
+    verification = executor.verify(action, outcome, within_s=0.3)
+    assert not verification.ok and "unreachable" in verification.detail
+    assert time.monotonic() - started < 5

@@ -75,6 +75,43 @@ def _replicaset(
     }
 
 
+SECRETS = ["hunter2", "hunter3", "s3cretpw", "n3wpass"]
+
+
+def _billing(kind: str, revision: int, password: str, url_password: str, config: str) -> dict[str, object]:
+    """A Deployment (or one of its ReplicaSets) whose env holds literal secrets: a DB_PASSWORD and a
+    DATABASE_URL with a password in it, beside a harmless APP_CONFIG."""
+    env = {
+        "DB_PASSWORD": password,
+        "DATABASE_URL": f"postgres://app:{url_password}@db:5432/orders",
+        "APP_CONFIG": config,
+    }
+    meta: dict[str, object] = {
+        "name": "billing" if kind == "Deployment" else f"billing-rs{revision}",
+        "namespace": NS,
+        "labels": {"app": "billing"},
+        "creationTimestamp": _ts(-timedelta(days=2) if revision == 1 else -timedelta(minutes=20)),
+        "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+    }
+    if kind == "ReplicaSet":
+        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "billing"}]
+    container = {
+        "name": "billing",
+        "image": "billing:v1",
+        "env": [{"name": k, "value": v} for k, v in env.items()],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": meta,
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "billing"}},
+            "template": {"metadata": {"labels": {"app": "billing"}}, "spec": {"containers": [container]}},
+        },
+    }
+
+
 def _pod(name: str, node: str, crashing: bool) -> dict[str, object]:
     status: dict[str, object] = {
         "name": "checkout",
@@ -189,6 +226,9 @@ STATE = KubeState(
             timedelta(minutes=10),
         ),
         _event("e4", "Pod", "checkout-rs2-aaaaa", "Pulled", "old news", -timedelta(hours=3)),
+        _billing("Deployment", 2, "hunter3", "n3wpass", "large"),
+        _billing("ReplicaSet", 1, "hunter2", "s3cretpw", "small"),
+        _billing("ReplicaSet", 2, "hunter3", "n3wpass", "large"),
         _node("node-a", memory_pressure=False),
         _node("node-b", memory_pressure=True),
     ],
@@ -202,6 +242,15 @@ STATE = KubeState(
                 f"{_ts(-timedelta(seconds=90))} ERROR payment call failed password=hunter2 status=500",
                 f"{_ts(-timedelta(seconds=30))} ERROR out of memory allocating cart",
                 f"{_ts(timedelta(minutes=5))} ERROR this line is from after as_of",
+            ],
+        ),
+        PodLogRecord(
+            namespace=NS,
+            pod="checkout-rs2-aaaaa",
+            container="checkout",
+            lines=[
+                f"{_ts(-timedelta(minutes=2))} INFO {'x' * 600} needle beyond the cut",
+                f"{_ts(-timedelta(minutes=1))} INFO needle within reach",
             ],
         ),
         PodLogRecord(
@@ -237,6 +286,20 @@ def test_workload_history_shows_what_changed_and_hides_the_future(kube_ctx: Tool
     assert lines[1].startswith("rev 2 at") and "(25 min before as_of)" in lines[1]  # newest first
     assert "1 revisions after as_of not shown" in result.summary
     assert "<from secretkey db>" in str(js(result)["deployment"]) and "hunter2" not in str(result.data)
+
+
+def test_workload_env_secrets_never_leave_but_their_changes_show(kube_ctx: ToolContext) -> None:
+    result = REGISTRY.run("kube_workload", {"namespace": NS, "name": "billing"}, kube_ctx)
+    assert result.status == "ok", result.summary
+    shown = result.model_dump_json()  # summary, data and evidence alike
+    assert not [s for s in SECRETS if s in shown], shown
+    changes = js(result)["revisions"][1]["changes"]
+    assert "env APP_CONFIG: small → large" in changes  # a harmless change stays readable
+    # Both secrets changed; the redacted values are equal, yet the change is still reported.
+    assert "env DB_PASSWORD: [REDACTED] → [REDACTED]" in changes
+    url = "postgres://app:[REDACTED]@db:5432/orders"
+    assert f"env DATABASE_URL: {url} → {url}" in changes
+    assert js(result)["deployment"]["containers"][0]["env"]["DB_PASSWORD"] == "[REDACTED]"
 
 
 def test_unknown_workload_is_no_data_with_closest_names(kube_ctx: ToolContext) -> None:
@@ -283,6 +346,18 @@ def test_pod_logs_are_filtered_cut_at_as_of_and_redacted(kube_ctx: ToolContext) 
     assert none.status == "error" and none.retryable and "previous terminated container" in none.summary
     unknown = REGISTRY.run("pod_logs", {"namespace": NS, "pod": "checkout-rs2-zzzzz"}, kube_ctx)
     assert unknown.status == "no_data" and "checkout-rs2-aaaaa" in js(unknown)["closest"]
+
+
+def test_pod_logs_grep_sees_only_the_cut_line_and_rejects_bad_patterns(kube_ctx: ToolContext) -> None:
+    # log_max_line_chars is 500: "needle" past it is not matched (nor shown)
+    args = {"namespace": NS, "pod": "checkout-rs2-aaaaa", "grep": "needle"}
+    result = REGISTRY.run("pod_logs", args, kube_ctx)
+    assert result.status == "ok", result.summary
+    assert js(result)["lines"] == [f"{_ts(-timedelta(minutes=1))} INFO needle within reach"]
+    for grep in ["a" * 201, "(unclosed"]:
+        bad = REGISTRY.run("pod_logs", {**args, "grep": grep}, kube_ctx)
+        assert bad.status == "error" and bad.retryable, bad.summary
+    assert "not a valid regex" in REGISTRY.run("pod_logs", {**args, "grep": "(unclosed"}, kube_ctx).summary
 
 
 def test_long_logs_stay_within_the_budget_and_say_what_was_cut(kube_ctx: ToolContext) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.redact import MASK, redact
+from tools.redact import MASK, redact, redact_env_value
 
 SECRETS = [
     ("Authorization: Bearer abcdef0123456789xyz", "abcdef0123456789xyz", "Authorization: Bearer"),
@@ -55,3 +55,20 @@ def test_a_private_key_block_goes_whole() -> None:
 )
 def test_ordinary_lines_are_left_alone(line: str) -> None:
     assert redact(line) == line
+
+
+@pytest.mark.parametrize(
+    "name", ["DB_PASSWORD", "dbPassword", "API_KEY", "apikey", "GITHUB_TOKEN", "SENTRY_DSN", "SESSION_KEY"]
+)
+def test_env_values_with_a_secret_name_go_whole(name: str) -> None:
+    assert redact_env_value(name, "plain-looking-value") == MASK
+
+
+@pytest.mark.parametrize("name", ["APP_CONFIG", "MONKEY_MODE", "KEYCLOAK_REALM", "LOG_LEVEL"])
+def test_env_values_with_an_ordinary_name_stay_readable(name: str) -> None:
+    assert redact_env_value(name, "large") == "large"
+
+
+def test_env_values_with_an_ordinary_name_still_lose_embedded_secrets() -> None:
+    shown = redact_env_value("DATABASE_URL", "postgres://app:s3cretpw@db:5432/orders")
+    assert shown == f"postgres://app:{MASK}@db:5432/orders"

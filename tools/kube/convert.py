@@ -3,6 +3,9 @@ these functions are the one place that walks its attributes."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from datetime import datetime
 
 from tools.kube.models import (
@@ -15,6 +18,7 @@ from tools.kube.models import (
     Pod,
     ReplicaSet,
 )
+from tools.redact import redact_env_value
 
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
@@ -27,10 +31,15 @@ def _int(value: object) -> int | None:
         return None
 
 
+# Per-process key: digests let two revisions be compared without the value being guessable from them.
+_DIGEST_KEY = secrets.token_bytes(32)
+
+
 def _env_value(env: object) -> str:
+    """The value as it may be shown: literals through `redact_env_value`, references as <from ...>."""
     value = getattr(env, "value", None)
     if value is not None:
-        return str(value)
+        return redact_env_value(str(getattr(env, "name", "")), str(value))
     source = getattr(env, "value_from", None)
     for kind in ("secret_key_ref", "config_map_key_ref", "field_ref", "resource_field_ref"):
         ref = getattr(source, kind, None) if source is not None else None
@@ -42,6 +51,16 @@ def _env_value(env: object) -> str:
     return ""
 
 
+def _env_digests(env: list[object]) -> dict[str, str]:
+    """Digests of the literal values that redaction changed (see ContainerSpec.env_digests)."""
+    out = {}
+    for e in env:
+        name, value = str(getattr(e, "name", "")), getattr(e, "value", None)
+        if value is not None and redact_env_value(name, str(value)) != str(value):
+            out[name] = hmac.new(_DIGEST_KEY, str(value).encode(), hashlib.sha256).hexdigest()
+    return out
+
+
 def containers(pod_spec: object) -> list[ContainerSpec]:
     out = []
     for c in getattr(pod_spec, "containers", None) or []:
@@ -51,6 +70,7 @@ def containers(pod_spec: object) -> list[ContainerSpec]:
                 name=c.name,
                 image=c.image or "",
                 env={e.name: _env_value(e) for e in c.env or []},
+                env_digests=_env_digests(c.env or []),
                 requests={k: str(v) for k, v in ((resources.requests if resources else None) or {}).items()},
                 limits={k: str(v) for k, v in ((resources.limits if resources else None) or {}).items()},
                 args=[str(a) for a in (c.args or [])],

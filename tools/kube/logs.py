@@ -20,6 +20,7 @@ from tools.metrics.templates import NAME_PATTERN
 from tools.redact import MASK, redact
 from tools.summary import bounded_summary
 
+MAX_GREP_CHARS = 200
 _TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (.*)$")
 
 
@@ -30,7 +31,9 @@ class PodLogsInput(BaseModel):
     pod: str = Field(pattern=NAME_PATTERN)
     container: str | None = Field(None, pattern=NAME_PATTERN, description="needed when the pod has several")
     previous: bool = Field(False, description="the log of the previous (crashed) container instance")
-    grep: str | None = Field(None, max_length=200, description="case-insensitive regex; only matching lines")
+    grep: str | None = Field(
+        None, max_length=MAX_GREP_CHARS, description="case-insensitive regex; only matching lines"
+    )
     tail_lines: int | None = Field(None, ge=1, description="read this many last lines (capped by config)")
 
 
@@ -41,15 +44,24 @@ def parse_timestamp(text: str) -> datetime | None:
         return None
 
 
+def _grep_pattern(grep: str | None) -> re.Pattern[str] | None:
+    """The model-supplied filter, compiled; a retryable BadQuery when it is too long or not a regex."""
+    if not grep:
+        return None
+    if len(grep) > MAX_GREP_CHARS:
+        raise BadQuery(f"grep is {len(grep)} characters; at most {MAX_GREP_CHARS}")
+    try:
+        return re.compile(grep, re.IGNORECASE)
+    except re.error as exc:
+        raise BadQuery(f"grep is not a valid regex: {exc}") from exc
+
+
 @tool(effect="read")
 def pod_logs(ctx: ToolContext, args: PodLogsInput) -> ToolResult:
     """The last lines of a pod's log up to the investigation's instant (the previous container's with
     previous=true, e.g. after a crash), optionally only lines matching a regex. Secrets are redacted."""
     kube, cfg = kube_reader(ctx), ctx.config
-    try:
-        pattern = re.compile(args.grep, re.IGNORECASE) if args.grep else None
-    except re.error as exc:
-        raise BadQuery(f"grep is not a valid regex: {exc}") from exc
+    pattern = _grep_pattern(args.grep)
     tail = min(args.tail_lines or cfg.log_tail_lines, cfg.log_tail_lines)
     try:
         raw = kube.read_pod_log(args.namespace, args.pod, args.container, args.previous, tail)
@@ -70,7 +82,9 @@ def pod_logs(ctx: ToolContext, args: PodLogsInput) -> ToolResult:
         if when is not None and when > ctx.as_of:
             after += 1
             continue
-        if pattern and not pattern.search(match.group(2) if match else line):
+        # The regex comes from a model: it only ever sees a bounded line, so a pathological pattern
+        # cannot spend unbounded time on a huge one.
+        if pattern and not pattern.search((match.group(2) if match else line)[: cfg.log_max_line_chars]):
             continue
         clean = redact(line)
         if len(clean) > cfg.log_max_line_chars:

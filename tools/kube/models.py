@@ -15,7 +15,17 @@ class _View(BaseModel):
 class ContainerSpec(_View):
     name: str
     image: str = ""
-    env: dict[str, str] = Field(default_factory=dict, description="literal values; references as <from ...>")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="literal values passed through redact_env_value; references as <from ...>",
+    )
+    env_digests: dict[str, str] = Field(
+        default_factory=dict,
+        exclude=True,
+        repr=False,
+        description="a keyed digest of each value redaction changed, so a changed secret still shows as "
+        "changed; never serialised (the key lives only in this process)",
+    )
     requests: dict[str, str] = Field(default_factory=dict)
     limits: dict[str, str] = Field(default_factory=dict)
     args: list[str] = Field(default_factory=list)
