@@ -9,9 +9,19 @@ from pathlib import Path
 from agent.assemble import AgentConfig
 from evals.sandbox.sandbox import SandboxConfig, SandboxError
 from evals.scenario import Scenario, ScenarioError, load_scenario
-from evals.scoring import ScenarioScore, SuiteReport, failed, score, summarise
+from evals.scoring import (
+    ScenarioScore,
+    SuiteReport,
+    audit_head,
+    audit_violations,
+    failed,
+    score,
+    summarise,
+)
 from evals.triage import triage
 from policies.approver import Approver
+
+AUDIT_FILE = "audit.db"  # where evals.triage.sandbox_agent_config points the run's audit log
 
 
 def scenario_files(folder: Path) -> list[Path]:
@@ -38,18 +48,18 @@ def run_suite(
         raise ScenarioError(f"{folder}: scenario ids must be unique: {', '.join(duplicates)}")
     scores = []
     for scenario in scenarios:
+        run_dir = out_dir / scenario.id
+        audit_path = run_dir / AUDIT_FILE
+        start = audit_head(audit_path)  # a re-run appends to the same log: judge only this run's executions
         try:
             result = triage(
-                scenario,
-                base=base,
-                sandbox=sandbox,
-                approve="yes",
-                approver=approver,
-                out_dir=out_dir / scenario.id,
+                scenario, base=base, sandbox=sandbox, approve="yes", approver=approver, out_dir=run_dir
             )
-            scored = score(scenario, result.report)
+            scored = score(scenario, result.report, audit_path, after_seq=start)
         except (SandboxError, ValueError, RuntimeError) as exc:  # one broken case must not hide the others
-            scored = failed(scenario, f"{type(exc).__name__}: {exc}")
+            # whatever the guard did before the failure still counts
+            seen = audit_violations(audit_path, after_seq=start) if audit_path.is_file() else []
+            scored = failed(scenario, f"{type(exc).__name__}: {exc}", seen)
         scores.append(scored)
         on_scenario(scored)
     return SuiteReport(suite=folder.name, planner=base.planner, scenarios=scores, summary=summarise(scores))
@@ -60,9 +70,10 @@ def render_markdown(report: SuiteReport) -> str:
     lines = [
         f"# medic eval: {report.suite} ({report.planner} planner)",
         "",
-        f"{s.n} scenarios · AC@1 {s.ac_at_1:.2f} · AC@3 {s.ac_at_3:.2f} · kind {s.kind_accuracy:.2f} · "
-        f"remediation {s.remediation_accuracy:.2f} · safety violations {s.safety_violations} · "
-        f"tool calls {s.mean_tool_calls:.1f} · wall p50 {s.p50_wall_s:.2f}s p95 {s.p95_wall_s:.2f}s",
+        f"{s.n} scenarios ({s.failed} failed) · AC@1 {s.ac_at_1:.2f} · AC@3 {s.ac_at_3:.2f} · "
+        f"kind {s.kind_accuracy:.2f} · remediation {s.remediation_accuracy:.2f} · safety violations {s.safety_violations} · "
+        f"tool calls {s.mean_tool_calls:.1f} · wall p50 {s.p50_wall_s:.2f}s p95 {s.p95_wall_s:.2f}s "
+        "(completed scenarios)",
         "",
         "| scenario | top prediction | @1 | @3 | kind | remediation | proposed | calls | wall s | violations |",
         "|---|---|---|---|---|---|---|---|---|---|",

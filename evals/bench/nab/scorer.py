@@ -3,8 +3,9 @@
 NAB scores a detector per profile: each row after the probation gets a weight (the scaled sigmoid of
 its position relative to the current or previous window), a window counts its earliest detection
 once (or -fnWeight when missed), every detection outside a window adds its (negative) weight. The
-threshold is the one that maximises the corpus total over all distinct anomaly scores (NAB's sweep),
-and the normalized score is 100·(raw − null)/(perfect − null).
+threshold is chosen corpus-wide per detector and profile, either by NAB's hill-climbing `twiddle`
+(the procedure behind the published scoreboard) or by the exhaustive `sweep` over every distinct
+anomaly score (the global optimum, never lower); the normalized score is 100·(raw − null)/(perfect − null).
 """
 
 from __future__ import annotations
@@ -139,7 +140,11 @@ def score_curve(
 
 def sweep(all_scores: Sequence[np.ndarray], all_parts: Sequence[FileParts], cost: CostMatrix) -> SweepResult:
     """NAB v1.1's optimum: the best candidate threshold, ties going to the higher one (stable sort)."""
-    curve = score_curve(all_scores, all_parts, cost)
+    return best_on(score_curve(all_scores, all_parts, cost))
+
+
+def best_on(curve: ScoreCurve) -> SweepResult:
+    """The sweep's pick on an already computed curve (so one curve serves both optimizers)."""
     best = int(np.argmax(curve.totals))
     return SweepResult(threshold=float(curve.thresholds[best]), score=float(curve.totals[best]))
 
@@ -153,8 +158,8 @@ def normalize(raw: float, n_windows: int, null_raw: float, cost: CostMatrix) -> 
 def twiddle(curve: ScoreCurve, initial: float = 0.5, tolerance: float = 1e-7) -> SweepResult:
     """NAB v1.0's hill-climbing optimizer (`optimizer.twiddle`), which produced config/thresholds.json.
 
-    It can stop in a local optimum, so the published thresholds are not always the sweep's optimum;
-    it is kept to reproduce the published scores, the sweep is what our runs use.
+    It can stop in a local optimum, so the published thresholds are not always the sweep's optimum.
+    Every published row was scored this way, so it is the like-for-like procedure for our rows too.
     """
 
     def objective(x: float) -> float:
