@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+from urllib.parse import parse_qs, urlparse
 
 from tests.tools.conftest import at, js
 from tests.tools.prom_fixture import AS_OF, BURST_START, WIDE_SERIES
 from tools.config import ToolsConfig
 from tools.context import ToolContext
+from tools.metrics.client import PrometheusBackend
 from tools.registry import default_registry
 from tools.summary import count_tokens
 
@@ -120,3 +126,74 @@ def test_discovery_and_alerts(prom_ctx: ToolContext) -> None:
     )
     alerts = REGISTRY.run("firing_alerts", {}, prom_ctx)
     assert alerts.status == "no_data" and alerts.evidence
+
+
+class _AlertsApi(BaseHTTPRequestHandler):
+    """Prometheus's HTTP API as far as alerts go: ALERTS at as_of holds one firing alert, while the rule
+    manager (/api/v1/alerts) now holds another one, active since before as_of."""
+
+    seen_paths: ClassVar[list[str]] = []
+
+    def _send(self, body: object) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _answer(self) -> None:
+        url = urlparse(self.path)
+        self.seen_paths.append(url.path)
+        if url.path == "/api/v1/query":
+            length = int(self.headers.get("Content-Length") or 0)
+            form = parse_qs(url.query) | parse_qs(self.rfile.read(length).decode())
+            firing = float(form["time"][0]) == AS_OF.timestamp()
+            result = [
+                {
+                    "metric": {"__name__": "ALERTS", "alertname": name, "alertstate": "firing"},
+                    "value": [0, "1"],
+                }
+                for name in ("CheckoutErrors", "CheckoutErrorsBurn")
+                if firing
+            ]
+            self._send({"status": "success", "data": {"resultType": "vector", "result": result}})
+        elif url.path == "/api/v1/alerts":
+            alert = {
+                "labels": {"alertname": "DiskFull"},
+                "annotations": {},
+                "state": "firing",
+                "activeAt": (AS_OF - timedelta(hours=1)).isoformat(),
+            }
+            self._send({"status": "success", "data": {"alerts": [alert]}})
+        else:
+            self.send_error(404)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_firing_alerts_are_the_alerts_series_at_as_of_only() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AlertsApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    backend = PrometheusBackend(url, timeout_s=2)
+    try:
+        ctx = ToolContext(as_of=AS_OF, metrics=backend, config=ToolsConfig(prometheus_url=url))
+        alerts = REGISTRY.run("firing_alerts", {}, ctx)
+        assert alerts.status == "ok", alerts.summary
+        names = [a["labels"]["alertname"] for a in js(alerts)["alerts"]]
+        assert names == ["CheckoutErrors", "CheckoutErrorsBurn"]  # not DiskFull: that is the rule manager now
+        one = REGISTRY.run("firing_alerts", {"alertname": "CheckoutErrors"}, ctx)
+        assert [a["labels"]["alertname"] for a in js(one)["alerts"]] == ["CheckoutErrors"]
+        earlier = REGISTRY.run("firing_alerts", {}, at(ctx, AS_OF - timedelta(minutes=30)))
+        assert earlier.status == "no_data"
+        assert "/api/v1/alerts" not in _AlertsApi.seen_paths
+    finally:
+        backend.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=2)

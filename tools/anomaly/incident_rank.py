@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from tools.anomaly.detector import analyze
+from tools.anomaly.detector import Analysis, analyze
 from tools.anomaly.rank import Candidate, RankConfig, Ranking, SignalMatrix, rank_root_causes
 from tools.anomaly.signals import FetchedSignals
 
@@ -38,6 +38,7 @@ PLATEAU = 0.9  # an onset whose top score is within this share of the best one i
 MIN_BASELINE_S = 30 * 60.0
 ONSET_STEP_S = 60.0
 SHIFT_LEVEL = 2.0  # the detector's level-shift statistic above which an episode is under way
+MIN_ONSET_POINTS = 20
 
 
 def ranked_subset(matrix: SignalMatrix) -> SignalMatrix:
@@ -76,16 +77,23 @@ def search_onset(
 def detector_onset(times: np.ndarray, values: np.ndarray) -> float | None:
     """Where the single-series detector sees the episode that is under way at the end begin."""
     ok = ~np.isnan(values)
-    if ok.sum() < 20:
+    if ok.sum() < MIN_ONSET_POINTS:
         return None
     t, v = times[ok], values[ok]
-    analysis = analyze(v, t)
+    return episode_onset(t, analyze(v, t))
+
+
+def episode_onset(times: np.ndarray, analysis: Analysis) -> float | None:
+    """The onset from an analysis already made of (finite) `times`, so a caller that also wants the
+    scores analyses once."""
+    if times.size < MIN_ONSET_POINTS:
+        return None
     if analysis.shift[-1] < SHIFT_LEVEL and analysis.score.max() < 0.5:
         return None
-    j = int(np.argmax(analysis.score)) if analysis.shift[-1] < SHIFT_LEVEL else t.size - 1
+    j = int(np.argmax(analysis.score)) if analysis.shift[-1] < SHIFT_LEVEL else times.size - 1
     while j > 0 and analysis.shift[j - 1] >= SHIFT_LEVEL:
         j -= 1
-    return float(t[j])
+    return float(times[j])
 
 
 def fold_pods(ranking: Ranking, fetched: FetchedSignals) -> list[Candidate]:

@@ -38,13 +38,14 @@ UPWARD_ONLY_KINDS: frozenset[SignalKind] = frozenset({"latency", "errors"})
 _KIND_PATTERNS: tuple[tuple[SignalKind, re.Pattern[str]], ...] = (
     ("errors", re.compile(r"err|5xx|fail|timeout", re.I)),
     ("latency", re.compile(r"lat|duration|response_time|p50|p9\d|delay", re.I)),
-    ("traffic", re.compile(r"lod|load|rps|qps|request|throughput|traffic|rate", re.I)),
+    ("traffic", re.compile(r"load|rps|qps|request|throughput|traffic|rate", re.I)),
     ("resource", re.compile(r"cpu|mem|throttl|disk|fs_|io_|net|restart|oom|gc", re.I)),
 )
 
 
 def infer_kind(signal: str) -> SignalKind:
-    """Guess a signal's kind from its name (`cpu`, `latency_p99`, `error_ratio`, `lod`, ...)."""
+    """Guess a signal's kind from its name (`cpu`, `latency_p99`, `error_ratio`, `request_rate`, ...).
+    Data whose names say nothing (a data set's own abbreviations) tag `SeriesKey.kind` instead."""
     for kind, pattern in _KIND_PATTERNS:
         if pattern.search(signal):
             return kind
@@ -97,15 +98,21 @@ class SignalMatrix:
 
 @dataclass(frozen=True)
 class RankConfig:
-    """One configuration for every incident; round defaults, not fitted to any benchmark's labels."""
+    """One configuration for every incident; round defaults, not fitted to any benchmark's labels.
+    The shipped tool and the RCA benchmark both use `DEFAULT_RANK_CONFIG`, so the benchmark measures
+    what ships."""
 
     threshold: float = 10.0  # robust sigmas; the top score below it means "nothing anomalous"
     min_duration_s: float = 60.0  # an anomaly counts at the level it holds this long (like `for: 1m`)
     baseline_peak_allowance: float = 3.0  # sigmas a healthy baseline may reach itself before discounting
-    min_relative_scale: float = 0.01  # a change under 1 % of a signal's level is not an incident
+    # A change under 5 % of a signal's own level is not an incident, however quiet the line was before.
+    min_relative_scale: float = 0.05
     min_baseline_points: int = 10  # fewer pre-onset points: the series cannot be judged
     explained_cap: float = 0.9  # an explained caller ranks at most this share of its explainer
-    evidence_per_entity: int = 3
+    evidence_per_entity: int = 6
+
+
+DEFAULT_RANK_CONFIG = RankConfig()
 
 
 class SignalEvidence(BaseModel):
@@ -170,7 +177,7 @@ def rank_root_causes(
     (default: the last point). `calls` maps a caller to its callees; entities absent from it have
     no known dependencies.
     """
-    cfg = config or RankConfig()
+    cfg = config or DEFAULT_RANK_CONFIG
     times = signals.times
     before = times < onset
     after = (times >= onset) & (times <= (np.inf if end is None else end))

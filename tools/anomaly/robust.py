@@ -6,52 +6,33 @@ never looks ahead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+Reducer = Callable[..., np.ndarray]
+
+
+def _trailing(reduce: Reducer, x: np.ndarray, width: int, min_count: int) -> np.ndarray:
+    """out[j] = reduce(x[max(0, j-width):j]) for j in 0..len(x) (len+1 values), NaN below min_count."""
+    n = x.size
+    out = np.full(n + 1, np.nan)
+    for j in range(max(min_count, 1), min(width, n + 1)):
+        out[j] = reduce(x[:j])
+    if n >= width:
+        out[width:] = reduce(sliding_window_view(x, width), axis=1)
+    return out
 
 
 def trailing_median(x: np.ndarray, width: int, min_count: int) -> np.ndarray:
     """out[j] = median(x[max(0, j-width):j]) for j in 0..len(x) (len+1 values), NaN below min_count."""
-    n = x.size
-    out = np.full(n + 1, np.nan)
-    for j in range(max(min_count, 1), min(width, n + 1)):
-        out[j] = np.median(x[:j])
-    if n >= width:
-        out[width:] = np.median(sliding_window_view(x, width), axis=1)
-    return out
+    return _trailing(np.median, x, width, min_count)
 
 
 def trailing_mean(x: np.ndarray, width: int, min_count: int) -> np.ndarray:
     """out[j] = mean(x[max(0, j-width):j]) for j in 0..len(x), NaN below min_count."""
-    n = x.size
-    out = np.full(n + 1, np.nan)
-    for j in range(max(min_count, 1), min(width, n + 1)):
-        out[j] = np.mean(x[:j])
-    if n >= width:
-        out[width:] = np.mean(sliding_window_view(x, width), axis=1)
-    return out
-
-
-def trailing_std(x: np.ndarray, width: int, min_count: int) -> np.ndarray:
-    """out[j] = std(x[max(0, j-width):j]) for j in 0..len(x), NaN below min_count."""
-    n = x.size
-    out = np.full(n + 1, np.nan)
-    for j in range(max(min_count, 1), min(width, n + 1)):
-        out[j] = np.std(x[:j])
-    if n >= width:
-        out[width:] = np.std(sliding_window_view(x, width), axis=1)
-    return out
-
-
-def trailing_max(x: np.ndarray, width: int) -> np.ndarray:
-    """out[j] = max(x[max(0, j-width):j]) for j in 0..len(x), 0 when empty (scores are >= 0)."""
-    n = x.size
-    out = np.zeros(n + 1)
-    for j in range(1, min(width, n + 1)):
-        out[j] = np.max(x[:j])
-    if n >= width:
-        out[width:] = np.max(sliding_window_view(x, width), axis=1)
-    return out
+    return _trailing(np.mean, x, width, min_count)
 
 
 class Ring:
@@ -78,9 +59,3 @@ class Ring:
 
     def mean(self, min_count: int) -> float:
         return float(np.mean(self.values())) if self.count >= max(min_count, 1) else np.nan
-
-    def std(self, min_count: int) -> float:
-        return float(np.std(self.values())) if self.count >= max(min_count, 1) else np.nan
-
-    def max(self) -> float:
-        return float(np.max(self._data[: self.count])) if self.count else 0.0

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from tools.anomaly.detector import analyze
 from tools.anomaly.forecast import time_to_threshold
-from tools.anomaly.incident_rank import detector_onset
+from tools.anomaly.incident_rank import episode_onset
 from tools.anomaly.tools import iso
 from tools.context import ToolContext
 from tools.contract import Evidence, ToolResult, evidence_id, tool
@@ -27,6 +27,36 @@ from tools.summary import bounded_summary, fmt_number
 
 ALERTING = 0.5  # a detector score above this beats everything the series did in its recent past
 POINTS_KEPT = 60
+# Every series a query returns is scored (then the best `max_series` are kept); this only bounds the
+# work of a query that returns far more series than anyone could read.
+MAX_SCORED_SERIES = 1000
+
+
+def _score_series(
+    labels: dict[str, str], raw: list[tuple[float, float]]
+) -> tuple[float, dict[str, str], str | None, dict[str, JsonValue]]:
+    """One series' largest score, labels, episode onset (from the same analysis as the scores) and its
+    data row with the last points."""
+    t = np.asarray([p[0] for p in raw], dtype=np.float64)
+    v = np.asarray([p[1] for p in raw], dtype=np.float64)
+    ok = np.isfinite(v)
+    t, v = t[ok], v[ok]
+    analysis = analyze(v, t) if v.size else None
+    scores = analysis.score if analysis is not None else np.zeros(0)
+    onset = episode_onset(t, analysis) if analysis is not None else None
+    points: list[JsonValue] = [
+        [float(a), float(b), float(c)] for a, b, c in list(zip(t, v, scores, strict=True))[-POINTS_KEPT:]
+    ]
+    best = float(scores.max()) if scores.size else 0.0
+    when = iso(onset)
+    row: dict[str, JsonValue] = {
+        "labels": dict(labels),
+        "max_score": best,
+        "last_score": float(scores[-1]) if scores.size else 0.0,
+        "onset": when,
+        "points": points,
+    }
+    return best, labels, when, row
 
 
 class AnomalyScoreInput(BaseModel):
@@ -55,43 +85,34 @@ def anomaly_score(ctx: ToolContext, args: AnomalyScoreInput) -> ToolResult:
     )
     if not series:
         return ToolResult(status="no_data", summary=f"no series for {args.promql}", evidence=[evidence])
-    rows: list[dict[str, JsonValue]] = []
-    for s in series[: ctx.config.max_series]:
-        t = np.asarray([p[0] for p in s.points], dtype=np.float64)
-        v = np.asarray([p[1] for p in s.points], dtype=np.float64)
-        ok = np.isfinite(v)
-        t, v = t[ok], v[ok]
-        scores = analyze(v, t).score if v.size else np.zeros(0)
-        onset = detector_onset(t, v) if v.size else None
-        points: list[JsonValue] = []
-        for a, b, c in list(zip(t, v, scores, strict=True))[-POINTS_KEPT:]:
-            points.append([float(a), float(b), float(c)])
-        rows.append(
-            {
-                "labels": dict(s.labels),
-                "max_score": float(scores.max()) if scores.size else 0.0,
-                "last_score": float(scores[-1]) if scores.size else 0.0,
-                "onset": iso(onset),
-                "points": points,
-            }
-        )
-    rows.sort(key=lambda r: -float(r["max_score"]))  # type: ignore[arg-type]
+    scored = series[:MAX_SCORED_SERIES]
+    ranked = sorted((_score_series(s.labels, s.points) for s in scored), key=lambda scored: -scored[0])
+    flagged = sum(best >= ALERTING for best, *_ in ranked)
+    shown = ranked[: ctx.config.max_series]
+    rows = [row for *_, row in shown]
     lines = [
-        f"{label_text(r['labels'])}: max score {float(r['max_score']):.2f}"  # type: ignore[arg-type]
-        + (f", anomalous since {r['onset']}" if float(r["max_score"]) >= ALERTING and r["onset"] else "")  # type: ignore[arg-type]
-        for r in rows
+        f"{label_text(labels)}: max score {best:.2f}"
+        + (f", anomalous since {onset}" if best >= ALERTING and onset else "")
+        for best, labels, onset, _ in shown
     ]
-    flagged = sum(float(r["max_score"]) >= ALERTING for r in rows)  # type: ignore[arg-type]
+    unscored = f" (the first {len(scored)} of {len(series)} returned)" if len(scored) < len(series) else ""
     summary, cut = bounded_summary(
-        f"{len(series)} series over {args.range} to {at}, {flagged} anomalous (score >= {ALERTING}):",
+        f"scored {len(scored)} series{unscored} over {args.range} to {at}, showing {len(rows)} highest first; "
+        f"{flagged} anomalous (score >= {ALERTING}):",
         lines,
         max_tokens=ctx.config.summary_max_tokens,
         unit="series",
-        total=len(series),
+        total=len(rows),
     )
     return ToolResult(
         status="ok",
-        data={"as_of": at, "step_s": step_s, "series": list(rows)},
+        data={
+            "as_of": at,
+            "step_s": step_s,
+            "series_returned": len(series),
+            "series_scored": len(scored),
+            "series": list(rows),
+        },
         summary=summary,
         truncated=cut or len(series) > len(rows),
         evidence=[

@@ -10,10 +10,11 @@ import numpy as np
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from tools.anomaly.incident_rank import detector_onset, fold_pods, ranked_subset, search_onset
-from tools.anomaly.rank import Candidate, RankConfig
+from tools.anomaly.rank import DEFAULT_RANK_CONFIG, Candidate
 from tools.anomaly.signals import FetchedSignals, fetch_signals
 from tools.context import ToolContext
 from tools.contract import Evidence, ToolResult, evidence_id, tool
+from tools.errors import ToolError
 from tools.metrics.query import metrics_backend, range_step
 from tools.metrics.templates import DURATION_PATTERN, NAME_PATTERN, duration_seconds
 from tools.summary import bounded_summary, fmt_number
@@ -21,8 +22,6 @@ from tools.traces.backend import TraceQuery
 from tools.traces.graph import dependency_graph
 
 TRACE_GRAPH_MINUTES = 15
-# A change under 5 % of a signal's own level is not an incident, however quiet the line was before.
-RANK_CONFIG = RankConfig(min_relative_scale=0.05, evidence_per_entity=6)
 
 
 def iso(ts: float | None) -> str | None:
@@ -86,19 +85,25 @@ def traffic_ratio(fetched: FetchedSignals, service: str | None, onset: float) ->
     return round(float(np.nanmedian(recent)) / base, 3) if base > 0 else None
 
 
-def _trace_calls(ctx: ToolContext) -> dict[str, list[str]]:
+def _trace_calls(ctx: ToolContext) -> tuple[dict[str, list[str]], str | None]:
+    """Caller -> callees seen in recent traces, and why there are none when the backend failed. Traces
+    only refine the call graph: a trace backend that is down must not turn a metrics ranking into an error."""
     if ctx.traces is None:
-        return {}
+        return {}, None
     query = TraceQuery(
         start=ctx.as_of - timedelta(minutes=TRACE_GRAPH_MINUTES),
         end=ctx.as_of,
         limit=ctx.config.traces.max_traces,
     )
-    traces = [t for t in (tr.seen_at(ctx.as_of) for tr in ctx.traces.search(query)) if t is not None]
+    try:
+        found = ctx.traces.search(query)
+    except ToolError as exc:
+        return {}, str(exc)
+    traces = [t for t in (tr.seen_at(ctx.as_of) for tr in found) if t is not None]
     calls: dict[str, list[str]] = {}
     for edge in dependency_graph(traces, TRACE_GRAPH_MINUTES * 60.0):
         calls.setdefault(edge.caller, []).append(edge.callee)
-    return calls
+    return calls, None
 
 
 @tool(effect="read")
@@ -115,11 +120,11 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
     fetched = fetch_signals(
         backend, ctx.config.promql, args.namespace, start, ctx.as_of, step_s, args.services
     )
-    trace_calls = _trace_calls(ctx)
+    trace_calls, traces_failed = _trace_calls(ctx)
     calls = {k: list(v) for k, v in fetched.calls.items()}
     for caller, callees in trace_calls.items():
         calls.setdefault(caller, []).extend(c for c in callees if c not in calls[caller])
-    cfg = RANK_CONFIG
+    cfg = DEFAULT_RANK_CONFIG
     latest = min(args.alert_at.timestamp(), ctx.as_of.timestamp()) if args.alert_at else ctx.as_of.timestamp()
     ranked = ranked_subset(fetched.matrix)
     ranking = search_onset(ranked, calls, latest - step_s, cfg)
@@ -180,8 +185,9 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
         if anomalous and top
         else f"nothing anomalous (top score under {cfg.threshold:.0f}σ)"
     )
+    no_graph = f" (ranked without the trace call graph: {traces_failed})" if traces_failed else ""
     summary, cut = bounded_summary(
-        f"{args.namespace} at {at}: onset {onset}, {verdict}:",
+        f"{args.namespace} at {at}: onset {onset}, {verdict}{no_graph}:",
         lines,
         max_tokens=ctx.config.summary_max_tokens,
         unit="candidates",
@@ -198,6 +204,7 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
             "candidates": list(rows),
             "calls": {k: list(v) for k, v in sorted(calls.items())},
             "calls_from_traces": bool(trace_calls),
+            "traces_error": traces_failed,
             "step_s": step_s,
         },
         summary=summary,

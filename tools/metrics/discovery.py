@@ -27,24 +27,17 @@ class FiringAlertsInput(BaseModel):
 
 @tool(effect="read")
 def firing_alerts(ctx: ToolContext, args: FiringAlertsInput) -> ToolResult:
-    """Alerts firing at the investigation's instant: Prometheus's recorded ALERTS series at as_of, plus
-    alerts the rule manager holds as firing since before as_of."""
+    """Alerts firing at the investigation's instant: Prometheus's recorded ALERTS series evaluated at
+    as_of. (Not /api/v1/alerts: that is the rule manager's state now, which a replay at as_of must not see.)"""
     backend = metrics_backend(ctx)
     at = ctx.as_of.isoformat()
     promql = ctx.config.promql["firing_alerts"]
-    found: dict[str, dict[str, JsonValue]] = {}
+    found: dict[str, dict[str, str]] = {}
     for s in backend.instant(promql, ctx.as_of):
         labels = {k: v for k, v in s.labels.items() if k not in ("__name__", "alertstate")}
-        found[label_text(labels)] = {"labels": dict(labels), "source": "ALERTS", "active_at": None}
-    for alert in backend.alerts():
-        if alert.state != "firing" or alert.active_at is None or alert.active_at > ctx.as_of:
-            continue
-        key = label_text(alert.labels)
-        found.setdefault(key, {"labels": dict(alert.labels), "source": "rule_manager"})
-        found[key].update(active_at=alert.active_at.isoformat(), annotations=dict(alert.annotations))
-    rows = [r for k, r in sorted(found.items()) if not args.alertname or args.alertname in k]
-    if args.alertname:
-        rows = [r for r in rows if r["labels"].get("alertname") == args.alertname]  # type: ignore[union-attr]
+        if args.alertname is None or labels.get("alertname") == args.alertname:
+            found[label_text(labels)] = labels
+    rows: list[dict[str, JsonValue]] = [{"labels": dict(found[k])} for k in sorted(found)]
     evidence = [
         Evidence(
             id=evidence_id("prom", "alerts", args.alertname, promql, at),
@@ -55,10 +48,7 @@ def firing_alerts(ctx: ToolContext, args: FiringAlertsInput) -> ToolResult:
     ]
     if not rows:
         return ToolResult(status="no_data", summary=f"no alerts firing at {at}", evidence=evidence)
-    lines = [
-        f"{label_text(r['labels'])}" + (f" since {r['active_at']}" if r.get("active_at") else "")  # type: ignore[arg-type]
-        for r in rows
-    ]
+    lines = sorted(found)
     summary, cut = bounded_summary(
         f"{len(rows)} alerts firing at {at}:", lines, max_tokens=ctx.config.summary_max_tokens, unit="alerts"
     )

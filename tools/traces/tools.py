@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, Field, JsonValue
 
 from tools.context import ToolContext
-from tools.contract import Evidence, ToolResult, tool
+from tools.contract import Evidence, ToolResult, evidence_id, tool
 from tools.errors import BackendError, UnknownEntity
 from tools.summary import bounded_summary, fmt_number
 from tools.traces.backend import Span, Trace, TraceBackend, TraceQuery
@@ -71,6 +71,12 @@ def _window(ctx: ToolContext, minutes: int) -> tuple[TraceQuery, float]:
 
 def _seen_at(traces: list[Trace], ctx: ToolContext) -> list[Trace]:
     return [t for t in (trace.seen_at(ctx.as_of) for trace in traces) if t is not None]
+
+
+def _trace_evidence_id(tool_name: str, subject: str, ctx: ToolContext, *key: object) -> str:
+    """A citeable id per observation: the tool, what it looked at (window, filters) and as_of are in the
+    key, so two tools or two windows never share an id and a replay at the same as_of gets the same one."""
+    return evidence_id("traces", tool_name, subject, *key, ctx.as_of.isoformat())
 
 
 def _get(ctx: ToolContext, trace_id: str) -> Trace:
@@ -139,9 +145,11 @@ def find_traces(ctx: ToolContext, args: FindTracesInput) -> ToolResult:
         },
         evidence=[
             Evidence(
-                id=f"traces:trace:{trace.trace_id}",
+                id=_trace_evidence_id(
+                    "find_traces", trace.trace_id, ctx, args.model_dump_json(), trace.trace_id
+                ),
                 source="traces",
-                query=f"find_traces {args.service}",
+                query=f"find_traces {args.model_dump_json(exclude_defaults=True)}",
                 description=f"{args.service} {span.name} took {fmt_number(span.duration_ms)}ms"
                 f"{' with error' if span.error else ''} in trace {trace.trace_id}",
             )
@@ -191,7 +199,7 @@ def get_trace(ctx: ToolContext, args: TraceIdInput) -> ToolResult:
         },
         evidence=[
             Evidence(
-                id=f"traces:trace:{trace.trace_id}",
+                id=_trace_evidence_id("get_trace", trace.trace_id, ctx, trace.trace_id),
                 source="traces",
                 query=f"get_trace {trace.trace_id}",
                 description=header,
@@ -245,7 +253,15 @@ def service_dependencies(ctx: ToolContext, args: DependencyGraphInput) -> ToolRe
         },
         evidence=[
             Evidence(
-                id=f"traces:edge:{e.caller}->{e.callee}",
+                id=_trace_evidence_id(
+                    "service_dependencies",
+                    f"{e.caller}->{e.callee}",
+                    ctx,
+                    args.lookback_minutes,
+                    args.service,
+                    e.caller,
+                    e.callee,
+                ),
                 source="traces",
                 description=line,
                 query=f"service_dependencies {args.lookback_minutes}m",
@@ -262,8 +278,15 @@ def trace_critical_path(ctx: ToolContext, args: TraceIdInput) -> ToolResult:
     holding the most is where the latency comes from."""
     trace = _get(ctx, args.trace_id)
     steps = critical_path(trace)
-    top = max(steps, key=lambda s: s.critical_ms)
     root = trace.root
+    if not steps:
+        return ToolResult(
+            status="no_data",
+            summary=f"trace {trace.trace_id} has no critical path: its root span ({root.service} "
+            f"{root.name}) lasted 0ms",
+            data={"trace_id": trace.trace_id, "duration_ms": root.duration_ms, "path": []},
+        )
+    top = max(steps, key=lambda s: s.critical_ms)
     header = (
         f"critical path of trace {trace.trace_id} ({root.service} {root.name}, {fmt_number(root.duration_ms)}ms): "
         f"{top.service} {top.name} holds {fmt_number(top.critical_ms)}ms ({top.share:.0%})"
@@ -292,7 +315,7 @@ def trace_critical_path(ctx: ToolContext, args: TraceIdInput) -> ToolResult:
         },
         evidence=[
             Evidence(
-                id=f"traces:critical:{trace.trace_id}",
+                id=_trace_evidence_id("trace_critical_path", trace.trace_id, ctx, trace.trace_id),
                 source="traces",
                 description=header,
                 query=f"trace_critical_path {trace.trace_id}",

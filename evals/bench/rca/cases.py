@@ -17,10 +17,20 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from tools.anomaly.rank import SeriesKey, SignalMatrix
+from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
 
 FaultType = Literal["cpu", "mem"]
 FAULT_TYPES: tuple[FaultType, ...] = ("cpu", "mem")
+# What the data set's column suffixes measure. Tagged here, not guessed by the product: `lod` (load,
+# requests per second) is this data set's own abbreviation, and product code must not know it.
+COLUMN_KINDS: dict[str, SignalKind] = {
+    "cpu": "resource",
+    "mem": "resource",
+    "lod": "traffic",
+    "lat_50": "latency",
+    "lat_90": "latency",
+    "lat_99": "latency",
+}
 
 
 @dataclass(frozen=True)
@@ -41,8 +51,12 @@ class RcaCase:
         return f"{self.service}-{self.fault}/{self.run}"
 
     def signal_matrix(self) -> SignalMatrix:
-        """The case as ranking input: entity = the service prefix, signal = the rest of the column."""
-        keys = [SeriesKey(entity=c.split("_", 1)[0], signal=c.split("_", 1)[-1]) for c in self.columns]
+        """The case as ranking input: entity = the service prefix, signal = the rest of the column, kind
+        from `COLUMN_KINDS` (an unknown suffix is left to the ranking's name-based guess)."""
+        keys = []
+        for column in self.columns:
+            entity, _, signal = column.partition("_")
+            keys.append(SeriesKey(entity=entity, signal=signal or entity, kind=COLUMN_KINDS.get(signal)))
         return SignalMatrix(times=self.times, keys=keys, values=np.ascontiguousarray(self.values.T))
 
 

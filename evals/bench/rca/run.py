@@ -2,7 +2,8 @@
 
 Every method ranks the services of a case given the fault time; AC@k is the share of cases whose
 faulty service is in the top k, Avg@5 the mean of AC@1..AC@5, reported per fault type and overall.
-medic runs with one configuration (`RankConfig()` defaults) and the shipped Sock Shop call graph.
+medic runs with the one configuration the shipped tool uses (`DEFAULT_RANK_CONFIG`) and the shipped
+Sock Shop call graph.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from evals.bench.rca.baro_peer import baro_rank_services
 from evals.bench.rca.cases import FAULT_TYPES, RcaCase, load_cases
 from evals.bench.rca.speed import time_ranking
 from evals.topology import load_shipped
-from tools.anomaly.rank import RankConfig, SignalMatrix, rank_root_causes
+from tools.anomaly.rank import DEFAULT_RANK_CONFIG, RankConfig, SignalMatrix, rank_root_causes
 
 ServiceRanker = Callable[[RcaCase], list[str]]
 DEFAULT_METHODS: tuple[str, ...] = ("medic", "baro")
@@ -32,7 +33,7 @@ def sock_shop_calls() -> dict[str, list[str]]:
 
 
 def medic_rank_services(
-    case: RcaCase, calls: Mapping[str, Sequence[str]] | None = None, config: RankConfig | None = None
+    case: RcaCase, calls: Mapping[str, Sequence[str]] | None = None, config: RankConfig = DEFAULT_RANK_CONFIG
 ) -> list[str]:
     """Services of `case`, most likely root cause first, by `tools.anomaly.rank`."""
     ranking = rank_root_causes(case.signal_matrix(), onset=case.fault_time, calls=calls, config=config)
@@ -40,7 +41,9 @@ def medic_rank_services(
 
 
 def healthy_flagged_share(
-    cases: Sequence[RcaCase], calls: Mapping[str, Sequence[str]] | None, config: RankConfig | None = None
+    cases: Sequence[RcaCase],
+    calls: Mapping[str, Sequence[str]] | None,
+    config: RankConfig = DEFAULT_RANK_CONFIG,
 ) -> float:
     """Share of healthy windows the ranking calls anomalous (its false-alarm rate, no labels needed).
 

@@ -44,6 +44,10 @@ def test_signal_matrix_splits_columns_into_service_and_metric() -> None:
     matrix = load_case(sockshop_dir() / "carts-cpu" / "1").signal_matrix()
     pairs = {(k.entity, k.signal) for k in matrix.keys}
     assert ("carts-db", "cpu") in pairs and ("carts", "lat_90") in pairs and ("front-end", "mem") in pairs
+    # the data set's own abbreviations are tagged by the bench, not guessed by the product's name patterns
+    kinds = {k.signal: k.kind for k in matrix.keys}
+    assert kinds["lod"] == "traffic" and kinds["lat_99"] == "latency" and kinds["mem"] == "resource"
+    assert all(k.kind is not None for k in matrix.keys)
     assert matrix.values.shape == (len(matrix.keys), matrix.times.size)
 
 

@@ -7,6 +7,7 @@ and stay under its "nothing anomalous" threshold on the healthy scenarios.
 from __future__ import annotations
 
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,10 +15,13 @@ import pytest
 
 from evals.scenario import load_scenario
 from tests.sandbox_fixture import SHIPPED, SandboxPool, tool_context
+from tests.tools.traces.loopback import silent_server
 from tools.config import ToolsConfig
 from tools.contract import ToolResult
-from tools.metrics.templates import render
+from tools.metrics.templates import duration_seconds, render
 from tools.registry import default_registry
+from tools.traces.config import TracesConfig
+from tools.traces.factory import open_trace_backend
 
 pytestmark = pytest.mark.sandbox
 
@@ -50,10 +54,17 @@ def test_ranking_puts_the_true_cause_first(scenario_id: str, sandbox_pool: Sandb
     assert expected in (top["entity"], top["service"]), result.summary
     if scenario.faults[0].kind == "pod_failure":
         assert top["entity_kind"] == "pod" and str(top["entity"]).startswith(f"pod/{expected}-")
-    # the onset is found at the fault's start (not at the later alert), within a few minutes
+    # the onset is found at the fault's start (not at the later alert): measured +45 s to +165 s for the
+    # step faults. A leak has no sharp start: its onset is where it first shows, by the first OOM kill.
     onset = datetime.fromisoformat(str(data["onset"]))
-    fault_start = scenario.at(scenario.faults[0].start)
-    assert abs(onset - fault_start) <= timedelta(minutes=22), (onset, fault_start)
+    fault = scenario.faults[0]
+    fault_start = scenario.at(fault.start)
+    late = (
+        timedelta(seconds=duration_seconds(str(fault.params["time_to_oom"])))
+        if fault.kind == "memory_leak"
+        else timedelta(minutes=4)
+    )
+    assert timedelta(minutes=-1) <= onset - fault_start <= late, (onset, fault_start)
     assert any(f":rank:{top['entity']}:" in e.id for e in result.evidence)
     assert "σ" in result.summary and str(top["entity"]) in result.summary
 
@@ -70,6 +81,20 @@ def test_ranking_uses_the_trace_graph_and_names_the_strongest_signal(sandbox_poo
     assert top["signals"][0]["signal"] == "callers_latency_p99"
     ledger = next(c for c in data_of(result)["candidates"] if c["entity"] == "ledger")
     assert ledger["explained_by"] == "fx" or ledger["score"] < top["score"]
+
+
+def test_a_failing_trace_backend_leaves_a_metrics_only_ranking(sandbox_pool: SandboxPool) -> None:
+    scenario, info = sandbox_pool.get("payments-dependency-latency")
+    with ExitStack() as stack, silent_server() as hung:
+        ctx = tool_context(info, scenario.end_utc, stack)
+        config = TracesConfig(backend="jaeger", url=hung, timeout_s=0.3)
+        failing = replace(ctx, traces=open_trace_backend(config))
+        result = REGISTRY.run("rank_root_causes", {"namespace": "payments", "top": 3}, failing)
+    assert result.status == "ok", result.summary
+    data = data_of(result)
+    assert data["calls_from_traces"] is False and "no answer within 0.3s" in data["traces_error"]
+    assert "ranked without the trace call graph" in result.summary
+    assert data["candidates"][0]["entity"] == "fx"  # the metrics call graph still names the cause
 
 
 def test_unknown_namespace_is_a_retryable_no_data(sandbox_pool: SandboxPool) -> None:

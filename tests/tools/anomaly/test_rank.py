@@ -133,7 +133,9 @@ def test_signal_matrix_rejects_mismatched_shapes() -> None:
 
 
 def test_kinds_are_inferred_from_common_metric_names() -> None:
-    assert [infer_kind(n) for n in ("cpu", "mem", "lat_90", "error_ratio", "lod", "queue_depth")] == [
+    assert [
+        infer_kind(n) for n in ("cpu", "mem", "lat_90", "error_ratio", "request_rate", "queue_depth")
+    ] == [
         "resource",
         "resource",
         "latency",

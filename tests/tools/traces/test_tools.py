@@ -57,7 +57,10 @@ def test_find_traces_filters_relative_to_as_of(shop_file: tuple[Path, object]) -
     assert isinstance(rows, list) and len(rows) == 4
     assert all(isinstance(r, dict) and r["operation"] == "Charge" and r["duration_ms"] == 299.0 for r in rows)
     assert slow.summary.startswith("4 traces of payment (>= 100ms) in the 1m before 2024-05-01T12:00:30Z")
-    assert [e.id for e in slow.evidence] == [f"traces:trace:{r['trace_id']}" for r in rows]
+    assert [e.id.rsplit(":", 1)[0] for e in slow.evidence] == [
+        f"traces:find_traces:{r['trace_id']}" for r in rows
+    ]
+    assert len({e.id for e in slow.evidence}) == len(rows)
 
     failing = REGISTRY.run(
         "find_traces", {"service": "payment", "lookback_minutes": 1, "errors_only": True}, ctx
@@ -112,7 +115,13 @@ def test_get_trace_and_critical_path_of_a_slow_trace(shop_file: tuple[Path, obje
     assert path.status == "ok"
     assert data(path)["bottleneck"]["service"] == "payment"
     assert "payment Charge holds 299ms (88%)" in path.summary
-    assert path.evidence[0].id == f"traces:critical:{trace_id}"
+    assert path.evidence[0].id.startswith(f"traces:trace_critical_path:{trace_id}:")
+    # one trace seen by three tools is three observations: three ids, none shared
+    assert len({found.evidence[0].id, tree.evidence[0].id, path.evidence[0].id}) == 3
+    # the same question at the same as_of keeps its id; at another as_of it is another observation
+    assert REGISTRY.run("get_trace", {"trace_id": trace_id}, ctx).evidence[0].id == tree.evidence[0].id
+    later = ctx_at(shop_file[0], T0 + timedelta(minutes=2))
+    assert REGISTRY.run("get_trace", {"trace_id": trace_id}, later).evidence[0].id != tree.evidence[0].id
 
     missing = REGISTRY.run("get_trace", {"trace_id": "ab" * 16}, ctx)
     assert missing.status == "no_data" and "not found" in missing.summary
@@ -133,10 +142,23 @@ def test_service_dependencies_reports_every_edge_worst_first(
     assert edges["checkout->payment"]["rate_per_s"] == pytest.approx(20 / 60)
     first_edge = result.summary.splitlines()[1]
     assert "errors 10.0%" in first_edge
-    assert {e.id for e in result.evidence} == {
-        "traces:edge:frontend->checkout",
-        "traces:edge:checkout->payment",
+    assert {e.id.rsplit(":", 1)[0] for e in result.evidence} == {
+        "traces:service_dependencies:frontend->checkout",
+        "traces:service_dependencies:checkout->payment",
     }
+    # the same edge over another window, or at another as_of, is another observation
+    wider = REGISTRY.run(
+        "service_dependencies", {"lookback_minutes": 2}, ctx_at(path, T0 + timedelta(seconds=30))
+    )
+    later = REGISTRY.run(
+        "service_dependencies", {"lookback_minutes": 1}, ctx_at(path, T0 + timedelta(seconds=31))
+    )
+    again = REGISTRY.run(
+        "service_dependencies", {"lookback_minutes": 1}, ctx_at(path, T0 + timedelta(seconds=30))
+    )
+    ids = {e.id for e in result.evidence}
+    assert ids.isdisjoint(e.id for e in wider.evidence) and ids.isdisjoint(e.id for e in later.evidence)
+    assert {e.id for e in again.evidence} == ids
 
     focused = REGISTRY.run(
         "service_dependencies", {"service": "payment"}, ctx_at(path, T0 + timedelta(seconds=30))
@@ -189,3 +211,16 @@ def test_a_trace_is_shown_as_it_was_at_as_of(shop_file: tuple[Path, object]) -> 
         "get_trace", {"trace_id": first.trace_id}, ctx_at(shop_file[0], T0 - timedelta(seconds=1))
     )
     assert before.status == "no_data"
+
+
+def test_critical_path_of_a_zero_duration_root_is_no_data(tmp_path: Path) -> None:
+    sdk = SdkTraces()
+    root = sdk.span("frontend", "GET /health", T0_NS, T0_NS)
+    sdk.span("frontend", "check", T0_NS, T0_NS, parent=root)
+    path = sdk.write_collector_file(tmp_path / "t.jsonl")
+    trace_id = format(root.get_span_context().trace_id, "032x")
+    result = REGISTRY.run(
+        "trace_critical_path", {"trace_id": trace_id}, ctx_at(path, T0 + timedelta(seconds=1))
+    )
+    assert result.status == "no_data", result.summary
+    assert "lasted 0ms" in result.summary and data(result)["path"] == []
