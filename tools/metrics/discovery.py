@@ -92,21 +92,7 @@ def prom_list_metrics(ctx: ToolContext, args: ListMetricsInput) -> ToolResult:
         return ToolResult(
             status="no_data", summary=f"no metric names match {args.contains!r}", evidence=evidence
         )
-    kept = names[:MAX_NAMES]
-    summary, cut = bounded_summary(
-        f"{len(names)} metric names:",
-        kept,
-        max_tokens=ctx.config.summary_max_tokens,
-        unit="names",
-        total=len(names),
-    )
-    return ToolResult(
-        status="ok",
-        data={"names": list(kept), "total": len(names)},
-        summary=summary,
-        truncated=cut or len(kept) < len(names),
-        evidence=evidence,
-    )
+    return _listing(ctx, names, title="metric names", key="names", unit="names", evidence=evidence)
 
 
 class LabelValuesInput(BaseModel):
@@ -147,18 +133,36 @@ def prom_label_values(ctx: ToolContext, args: LabelValuesInput) -> ToolResult:
         return ToolResult(
             status="no_data", summary=f"label {args.label!r} has no values around {at}", evidence=evidence
         )
-    kept = values[:MAX_NAMES]
-    summary, cut = bounded_summary(
-        f"{len(values)} values of {args.label}:",
-        kept,
-        max_tokens=ctx.config.summary_max_tokens,
+    return _listing(
+        ctx,
+        values,
+        title=f"values of {args.label}",
+        key="values",
         unit="values",
-        total=len(values),
+        evidence=evidence,
+        data={"label": args.label},
+    )
+
+
+def _listing(
+    ctx: ToolContext,
+    items: list[str],
+    *,
+    title: str,
+    key: str,
+    unit: str,
+    evidence: list[Evidence],
+    data: dict[str, JsonValue] | None = None,
+) -> ToolResult:
+    """A list of names as a result: at most MAX_NAMES kept in `data`, the summary within the budget."""
+    kept = items[:MAX_NAMES]
+    summary, cut = bounded_summary(
+        f"{len(items)} {title}:", kept, max_tokens=ctx.config.summary_max_tokens, unit=unit, total=len(items)
     )
     return ToolResult(
         status="ok",
-        data={"label": args.label, "values": list(kept), "total": len(values)},
+        data={**(data or {}), key: list(kept), "total": len(items)},
         summary=summary,
-        truncated=cut or len(kept) < len(values),
+        truncated=cut or len(kept) < len(items),
         evidence=evidence,
     )
