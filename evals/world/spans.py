@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -88,27 +89,7 @@ class _Walk:
             child_end, child_failed = self.client(service, pod, callee, i, calls_at, trace, span_id)
             end_ns, failed = max(end_ns, child_end), failed or child_failed
         end_ns += int(own_ms * 0.7 * 1e6)
-        self.spans.append(
-            SpanRecord(
-                trace_id=trace,
-                span_id=span_id,
-                parent_span_id=parent,
-                service=service,
-                pod=pod,
-                name=f"GET {route(service)}",
-                kind="server",
-                start_ns=start_ns,
-                end_ns=end_ns,
-                error=failed,
-                attributes={
-                    "http.request.method": "GET",
-                    "http.route": route(service),
-                    "http.response.status_code": 500 if failed else 200,
-                    "k8s.pod.name": pod,
-                    "k8s.namespace.name": self.scenario.topology.namespace,
-                },
-            )
-        )
+        self._record(trace, span_id, parent, service, pod, service, "server", start_ns, end_ns, failed)
         return end_ns, failed
 
     def client(
@@ -128,28 +109,48 @@ class _Walk:
             else:
                 took = self.moment(i).external_ms[callee] * math.exp(self.rng.normal(0, 0.35))
                 end_ns, failed = start_ns + extra + int((took + NETWORK_MS) * 1e6), False
+        self._record(trace, span_id, parent, caller, pod, callee, "client", start_ns, end_ns, failed)
+        return end_ns, failed
+
+    def _record(
+        self,
+        trace: int,
+        span_id: int,
+        parent: int | None,
+        service: str,
+        pod: str,
+        route_of: str,
+        kind: Literal["server", "client"],
+        start_ns: int,
+        end_ns: int,
+        failed: bool,
+    ) -> None:
+        """One span with the HTTP semantic-convention attributes; a client span names its callee."""
+        attributes: dict[str, str | int | float | bool] = {
+            "http.request.method": "GET",
+            "http.response.status_code": 500 if failed else 200,
+            "k8s.pod.name": pod,
+            "k8s.namespace.name": self.scenario.topology.namespace,
+        }
+        if kind == "server":
+            attributes["http.route"] = route(route_of)
+        else:
+            attributes["server.address"] = route_of
         self.spans.append(
             SpanRecord(
                 trace_id=trace,
                 span_id=span_id,
                 parent_span_id=parent,
-                service=caller,
+                service=service,
                 pod=pod,
-                name=f"GET {route(callee)}",
-                kind="client",
+                name=f"GET {route(route_of)}",
+                kind=kind,
                 start_ns=start_ns,
                 end_ns=end_ns,
                 error=failed,
-                attributes={
-                    "http.request.method": "GET",
-                    "server.address": callee,
-                    "http.response.status_code": 500 if failed else 200,
-                    "k8s.pod.name": pod,
-                    "k8s.namespace.name": self.scenario.topology.namespace,
-                },
+                attributes=attributes,
             )
         )
-        return end_ns, failed
 
 
 def build_spans(
