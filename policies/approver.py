@@ -13,6 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, Field, JsonValue
 
 from policies.approvals import Approval, Channel
+from policies.guard_record import NoApprover
+
+Ask = Callable[[dict[str, JsonValue]], bool | NoApprover]
 
 
 class Approver(BaseModel):
@@ -42,8 +45,12 @@ class Approver(BaseModel):
         payload: dict[str, JsonValue],
         *,
         mode: Literal["prompt", "yes", "no"],
-        ask: Callable[[dict[str, JsonValue]], bool],
+        ask: Ask,
         now: datetime,
-    ) -> Approval:
-        """The answer this seat gives: always yes, always no, or whatever the person says when asked."""
-        return self.answer(payload, approve=mode == "yes" or (mode == "prompt" and ask(payload)), now=now)
+    ) -> Approval | NoApprover:
+        """The answer this seat gives: always yes, always no, or whatever the person says when asked;
+        `ask` returns a `NoApprover` when there is nobody to ask (e.g. no terminal), which is no refusal."""
+        if mode != "prompt":
+            return self.answer(payload, approve=mode == "yes", now=now)
+        said = ask(payload)
+        return said if isinstance(said, NoApprover) else self.answer(payload, approve=said, now=now)

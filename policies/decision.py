@@ -69,8 +69,15 @@ class Decision(_Strict):
         """The checks that tightened the outcome, in the order they were made."""
         return [f"{m.rule}: {m.why}" for m in self.matched if m.effect != "allow"]
 
+    def headline(self) -> str:
+        """The outcome, naming the mode once: 'deny (enforce mode)', or in dry_run mode what enforcing
+        would change: 'dry_run_only (dry_run mode; in enforce mode: require_approval)'."""
+        if self.mode == "dry_run" and self.enforce_outcome != self.outcome:
+            return f"{self.outcome} (dry_run mode; in enforce mode: {self.enforce_outcome})"
+        return f"{self.outcome} ({self.mode} mode)"
+
     def summary(self) -> str:
-        lines = [f"{self.outcome} ({self.mode} mode; enforce would say {self.enforce_outcome})"]
+        lines = [self.headline()]
         lines += [f"- [{m.effect}] {m.rule}: {m.why}" for m in self.matched]
         for status in self.approvals:
             if not status.satisfied:

@@ -5,9 +5,10 @@ again just before executing). It reads only the request's kind, target, params a
 reason and evidence are free text from the world and cannot change the outcome.
 
 Order: unknown kind or bad target → deny; protected namespace → deny; the first matching rule sets
-the effect (none matching → the policy's default); guardrails (blast radius, rate limits) and
-freezes can only tighten it; a `require_approval` becomes `allow` once every approval requirement
-is met; finally dry_run mode turns anything that is not a denial into `dry_run_only`. Whatever the
+the effect (none matching → the policy's default); guardrails (blast radius, rate limits, no
+restoring a template rolled away from), freezes and the follow-up rule (`policies.history_checks`)
+can only tighten it; a `require_approval` becomes `allow` once every approval requirement is met;
+finally dry_run mode turns anything that is not a denial into `dry_run_only`. Whatever the
 evaluation needs and the target state lacks ends in a denial.
 """
 
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 
 from policies.approvals import Approval, tally
 from policies.decision import ApprovalStatus, Decision, RuleMatch, tighten
+from policies.history_checks import RESTORING_KINDS, followup_check, restore_check
 from policies.model import ApprovalRequirement, Effect, Limits, Policy
 from policies.target_state import TargetState
 from tools.action_request import ACTION_KINDS, ActionRequest, TargetRef
@@ -36,14 +38,20 @@ def evaluate(
     requirements: list[tuple[str, ApprovalRequirement]] = []
     effect = _rule_effect(request, policy, target_state, matched, requirements)
     if effect != "deny":
-        for check in _guardrails(request, policy.limits, target_state, now):
+        for check in _guardrails(request, policy, target_state, now):
             matched.append(check)
             effect = tighten(effect, check.effect)
     if effect != "deny":
         effect = _freezes(request, policy, now, matched, requirements, effect)
+    followup = followup_check(request, policy.history, target_state, now) if effect != "deny" else None
+    if followup is not None:
+        matched.append(followup.match)
+        effect = tighten(effect, followup.match.effect)
     statuses: list[ApprovalStatus] = []
     if effect == "require_approval":
         statuses = [tally(source, req, approvals, request, now) for source, req in requirements]
+        if followup is not None:
+            statuses.append(followup.status(approvals, request, now))
         if any(s.vetoed_by for s in statuses):
             who = sorted({p for s in statuses for p in s.vetoed_by})
             matched.append(RuleMatch(rule="approvals", effect="deny", why=f"refused by {', '.join(who)}"))
@@ -108,9 +116,12 @@ def _rule_effect(
     return policy.default_effect
 
 
-def _guardrails(request: ActionRequest, limits: Limits, state: TargetState, now: datetime) -> list[RuleMatch]:
-    """Blast-radius and rate checks; each returns deny when violated or when it lacks a fact."""
+def _guardrails(request: ActionRequest, policy: Policy, state: TargetState, now: datetime) -> list[RuleMatch]:
+    """Blast-radius, rate and history checks; each returns deny when violated or when it lacks a fact."""
+    limits = policy.limits
     checks = [_per_target_rate(request, limits, state, now)]
+    if request.kind in RESTORING_KINDS:
+        checks.append(restore_check(request, policy.history, state, now))
     if request.kind == "scale":
         checks.append(_scale_bounds(request, limits, state))
     elif request.kind == "delete_pod":

@@ -24,11 +24,21 @@ from policies.approvals import Approval
 from policies.audit import AlreadyRecorded, AuditKind, AuditLog
 from policies.decision import Decision, RuleMatch
 from policies.evaluate import evaluate
-from policies.guard_record import GuardRecord, GuardRoute, Stage, approval_request, parse_approvals
+from policies.guard_facts import recent_actions, rollback_facts
+from policies.guard_record import (
+    GuardRecord,
+    GuardRoute,
+    Stage,
+    already_settled,
+    approval_request,
+    no_approver,
+    parse_approvals,
+)
 from policies.model import Policy
-from policies.target_state import RecentAction, TargetState
+from policies.target_state import TargetState
 from tools.action_request import ActionRequest
 from tools.actions import ActionFailed, Executor, Outcome
+from tools.kube.client import KubeReader, KubernetesReader
 from tools.metrics.recovery import Recovery
 
 RECOVERY_POLL_S = 10.0
@@ -51,11 +61,13 @@ class Guard:
         audit: AuditLog,
         clock: Callable[[], datetime],
         *,
+        kube: KubeReader,
         verify_within_s: float = 60.0,
         recovery: RecoveryCheck | None = None,
         recovery_within_s: float = 0.0,
     ) -> None:
         self._executor = executor
+        self._kube = kube  # reads the rollout history (events, conditions) that rollbacks are judged by
         self._recovery = recovery
         self._recovery_within_s = recovery_within_s
         self._policy = policy
@@ -81,6 +93,7 @@ class Guard:
             policy,
             audit,
             clock,
+            kube=KubernetesReader(api, timeout_s=10.0),
             verify_within_s=verify_within_s,
             recovery=recovery,
             recovery_within_s=recovery_within_s,
@@ -112,7 +125,7 @@ class Guard:
         if decision.outcome == "deny":
             detail = "; ".join(decision.reasons)
             return {"guard": GuardRecord(action=request, stage="denied", decision=decision, detail=detail)}
-        dry = self._dry_run(request)
+        dry = self._dry_run(request, decision.evaluated_at)
         if isinstance(dry, str):
             failed = GuardRecord(action=request, stage="dry_run_failed", decision=decision, detail=dry)
             return {"guard": failed}
@@ -142,6 +155,11 @@ class Guard:
                 approval.model_dump(mode="json"),
                 channel=approval.channel,
             )
+        unanswered = no_approver(answer)
+        if unanswered is not None:  # nobody could be asked: medic records it, no person refused
+            why = f"no approver available: {unanswered.why}"
+            self._record("refusal", record.action, "medic", {"why": why}, channel=unanswered.channel)
+            return {"approvals": approvals, "guard": record.model_copy(update={"unanswered": why})}
         return {"approvals": approvals}
 
     def execute(self, state: GuardState) -> GuardState:
@@ -160,11 +178,14 @@ class Guard:
             "medic",
             {"outcome": decision.outcome, "reasons": [*decision.reasons], "at": "execution"},
         )
+        # A restart is stamped with the instant of the dry-run the approvers saw, so the change sent is
+        # that one (a fresh stamp would always differ from it).
+        stamp = record.decision.evaluated_at
         base = record.model_copy(update={"decision": decision, "approvals": approvals})
         if not decision.may_execute:
             stage: Stage = "dry_run_only" if decision.outcome == "dry_run_only" else "not_approved"
             return {"guard": base.model_copy(update={"stage": stage, "detail": "; ".join(decision.reasons)})}
-        dry = self._dry_run(request)
+        dry = self._dry_run(request, stamp)
         if isinstance(dry, str) or dry.changes != record.changes:
             now = dry if isinstance(dry, str) else "; ".join(dry.changes)
             detail = f"the target changed since the dry-run the approvers saw (now: {now}); propose it again"
@@ -175,7 +196,7 @@ class Guard:
         except AlreadyRecorded:
             return {"guard": self._already_settled(record) or base.model_copy(update={"stage": "in_doubt"})}
         try:
-            outcome = self._executor.execute(request, dry_run=False, now=self._clock())
+            outcome = self._executor.execute(request, dry_run=False, now=stamp)
         except ActionFailed as exc:
             self._record("execution", request, "medic", {"phase": "failed", "error": str(exc)})
             return {"guard": base.model_copy(update={"stage": "failed", "detail": str(exc)})}
@@ -187,30 +208,12 @@ class Guard:
         return {"guard": self._verified(base, request, outcome)}
 
     def _already_settled(self, record: GuardRecord) -> GuardRecord | None:
-        """What an earlier attempt at this action id came to; None if there was none. Nothing is re-sent."""
-        previous = self._audit.show(action_id=record.action.action_id)
-        phases = [str(r.payload.get("phase")) for r in previous if r.kind == "execution"]
-        if not phases:
-            return None
-        verified = [r.payload.get("ok") for r in previous if r.kind == "verification"]
-        outcome: dict[str, object] = {"executed": False, "verified": None}
-        if "done" in phases:
-            outcome = {"stage": "executed", "executed": True, "verified": bool(verified and verified[-1])}
-            detail = "already executed for this action id; not sent again"
-        elif "failed" in phases:
-            outcome["stage"], detail = (
-                "failed",
-                "an earlier attempt was refused by the API server; not sent again",
-            )
-        else:
-            outcome["stage"] = "in_doubt"
-            detail = "an earlier attempt was sent but never confirmed: check the target; not sent again"
-        return record.model_copy(update={**outcome, "detail": detail})
+        return already_settled(record, self._audit.show(action_id=record.action.action_id))
 
-    def _dry_run(self, request: ActionRequest) -> Outcome | str:
+    def _dry_run(self, request: ActionRequest, stamp: datetime) -> Outcome | str:
         """The server-side dry-run, recorded; a refusal or no answer comes back as the reason (a str)."""
         try:
-            outcome = self._executor.execute(request, dry_run=True, now=self._clock())
+            outcome = self._executor.execute(request, dry_run=True, now=stamp)
         except Exception as exc:  # ActionFailed, or no answer at all: either way nothing goes further
             reason = str(exc) if isinstance(exc, ActionFailed) else f"no answer from the API server ({exc!r})"
             self._record("dry_run", request, "medic", {"ok": False, "error": reason})
@@ -234,6 +237,9 @@ class Guard:
                 time.sleep(min(RECOVERY_POLL_S, max(0.0, deadline - time.monotonic())))
             ok = recovery.ok is not False
             detail = f"{detail}; {recovery.detail}"
+        elif ok:  # say so, or "verified" reads as "the incident is over"
+            why = "no metrics backend" if self._recovery is None else "no recovery window configured"
+            detail = f"{detail}; recovery not checked ({why})"
         payload: dict[str, JsonValue] = {"ok": ok, "detail": detail, "rollout": verification.ok}
         if recovery is not None:
             payload["recovered"] = recovery.ok
@@ -253,6 +259,7 @@ class Guard:
         now = self._clock()
         try:
             facts = self._executor.facts(request.target_ref)
+            revisions, template = rollback_facts(self._executor, self._kube, request)
         except Exception as exc:  # fail closed, with the reason, rather than crash the thread
             why = f"cannot read the target's current state: {exc}"
             return Decision(
@@ -264,36 +271,18 @@ class Guard:
                 evaluated_at=now,
                 matched=[RuleMatch(rule="target_state", effect="deny", why=why)],
             )
+        lookback = max(timedelta(days=1), self._policy.history.window)
         state = TargetState(
             labels=facts.labels if facts.exists else None,
             replicas=facts.replicas,
             node_schedulable=facts.node_schedulable,
             schedulable_nodes=facts.schedulable_nodes,
             cordoned_nodes=facts.cordoned_nodes,
-            recent_actions=self._recent_executions(now),
+            recent_actions=recent_actions(self._audit, now, lookback),
+            revisions=revisions,
+            action_template=template,
         )
         return evaluate(request, self._policy, state, approvals, now)
-
-    def _recent_executions(self, now: datetime) -> list[RecentAction]:
-        """Executions of the last day, from the audit log (rate limits and per-hour budgets need them)."""
-        since = now - timedelta(days=1)
-        records = self._audit.show()
-        proposals = {r.action_id: r.payload for r in records if r.kind == "proposal"}
-        return [
-            RecentAction.model_validate(
-                {
-                    "action_id": r.action_id,
-                    "kind": proposals[r.action_id].get("kind"),
-                    "target": proposals[r.action_id].get("target"),
-                    "at": r.at,
-                }
-            )
-            for r in records
-            if r.kind == "execution"
-            and r.payload.get("phase") == "sending"  # every attempt counts, whatever came of it
-            and r.at >= since
-            and r.action_id in proposals
-        ]
 
     def _record(
         self,

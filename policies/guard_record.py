@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from policies.approvals import Approval
+from policies.audit import AuditRecord
 from policies.decision import Decision
 from tools.action_request import ActionRequest
 
@@ -36,6 +37,7 @@ class GuardRecord(BaseModel):
     kubectl: str = ""
     detail: str = ""
     approvals: list[Approval] = Field(default_factory=list)
+    unanswered: str = Field("", description="why nobody could be asked to approve (no approver available)")
     executed: bool = False
     verified: bool | None = None
 
@@ -54,6 +56,28 @@ def approval_request(record: GuardRecord) -> dict[str, JsonValue]:
     }
 
 
+class NoApprover(BaseModel):
+    """The answer when nobody could be asked (no terminal to prompt on, no chat seat): the request
+    stays unapproved and the audit log says that no approver was available, not that someone refused."""
+
+    why: str = Field(min_length=1, max_length=500, description="e.g. 'no terminal to ask on'")
+    channel: str = "cli"
+
+    def resume_value(self) -> dict[str, JsonValue]:
+        """The interrupt's resume value that carries this answer (see `no_approver`)."""
+        return {"approvals": [], "no_approver": self.model_dump(mode="json")}
+
+
+def no_approver(answer: object) -> NoApprover | None:
+    """The `NoApprover` a resume value carries, if it carries one."""
+    if not isinstance(answer, dict) or answer.get("no_approver") is None:
+        return None
+    try:
+        return NoApprover.model_validate(answer["no_approver"])
+    except ValidationError:
+        return None
+
+
 def parse_approvals(answer: object) -> list[Approval]:
     """The resume value: a list of approvals (JSON or models). Anything else counts as no approval."""
     items = answer.get("approvals", []) if isinstance(answer, dict) else answer
@@ -66,3 +90,25 @@ def parse_approvals(answer: object) -> list[Approval]:
         except ValidationError:
             continue  # a malformed approval approves nothing
     return approvals
+
+
+def already_settled(record: GuardRecord, previous: list[AuditRecord]) -> GuardRecord | None:
+    """What an earlier attempt at this action id came to, from its audit records; None if there was
+    none. Nothing is re-sent (DESIGN §3.4 invariant 7)."""
+    phases = [str(r.payload.get("phase")) for r in previous if r.kind == "execution"]
+    if not phases:
+        return None
+    verified = [r.payload.get("ok") for r in previous if r.kind == "verification"]
+    outcome: dict[str, object] = {"executed": False, "verified": None}
+    if "done" in phases:
+        outcome = {"stage": "executed", "executed": True, "verified": bool(verified and verified[-1])}
+        detail = "already executed for this action id; not sent again"
+    elif "failed" in phases:
+        outcome["stage"], detail = (
+            "failed",
+            "an earlier attempt was refused by the API server; not sent again",
+        )
+    else:
+        outcome["stage"] = "in_doubt"
+        detail = "an earlier attempt was sent but never confirmed: check the target; not sent again"
+    return record.model_copy(update={**outcome, "detail": detail})

@@ -37,6 +37,8 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 def _parse_duration(value: object) -> object:
     if isinstance(value, str):
+        if value.strip().startswith("-"):
+            raise ValueError(f"{value!r}: a duration cannot be negative")
         match = _DURATION.match(value.strip())
         if match is None:
             raise ValueError(f"malformed duration {value!r}; expected e.g. '30s', '15m', '1h', '2d'")
@@ -174,6 +176,24 @@ class Limits(_Strict):
     per_target: RateLimit = RateLimit()
 
 
+class History(_Strict):
+    """What earlier changes mean for the next action (DESIGN §3.4 invariant 9; `policies.history_checks`):
+    within `window`, bringing back a template rolled away from (by anyone) is denied, and a second
+    action on a target whose first was not seen to fix its symptom needs `followup_approval`."""
+
+    window: Duration = Field(timedelta(hours=24), description="how long a rollback and an action count")
+    followup_approval: ApprovalRequirement = Field(
+        default_factory=lambda: ApprovalRequirement(roles=["sre", "oncall"], max_age=timedelta(minutes=30))
+    )
+
+    @field_validator("window")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError(f"must be positive (e.g. 24h), not {value.total_seconds():g} s")
+        return value
+
+
 def _every_kind() -> list[KindPattern]:
     return ["*"]
 
@@ -256,6 +276,7 @@ class Policy(_Strict):
     )
     rules: list[Rule] = Field(default_factory=list)
     limits: Limits = Limits()
+    history: History = History()
     freezes: list[FreezeWindow] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from policies.approvals import Approval, Channel, Verdict
 from policies.model import Policy
-from policies.target_state import RecentAction, TargetState
+from policies.target_state import RecentAction, Revision, TargetState
 from tools.action_request import ActionRequest, ParamValue
 
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
@@ -65,6 +65,18 @@ def approval(
     )
 
 
+def history(*steps: tuple[str, timedelta | None]) -> list[Revision]:
+    """Revisions 1, 2, … running the given templates, each current since the given time before NOW."""
+    return [
+        Revision(revision=n, template=template, became_current=None if ago is None else NOW - ago)
+        for n, (template, ago) in enumerate(steps, start=1)
+    ]
+
+
+# A plain rollout history: v1 for days, then v2 an hour ago; a rollback brings back v1.
+PLAIN_HISTORY = history(("v1", timedelta(days=3)), ("v2", timedelta(hours=1)))
+
+
 def state(
     labels: dict[str, str] | None = None,
     replicas: int | None = 4,
@@ -72,6 +84,8 @@ def state(
     schedulable_nodes: int | None = 3,
     cordoned_nodes: int | None = 0,
     node_schedulable: bool | None = True,
+    revisions: list[Revision] | None = PLAIN_HISTORY,
+    action_template: str | None = "v1",
 ) -> TargetState:
     return TargetState(
         labels={"app": "checkout"} if labels is None else labels,
@@ -80,6 +94,8 @@ def state(
         schedulable_nodes=schedulable_nodes,
         cordoned_nodes=cordoned_nodes,
         node_schedulable=node_schedulable,
+        revisions=revisions,
+        action_template=action_template,
     )
 
 

@@ -26,6 +26,7 @@ from tests.policies.guard_fixtures import clock, enforce_policy
 from tests.policies.test_guard import ROLLBACK
 from tools.action_request import ActionRequest
 from tools.actions import Executor, Outcome, Verification
+from tools.kube.client import KubernetesReader
 
 
 class SlowToVerify(Executor):
@@ -39,11 +40,13 @@ def main(argv: list[str]) -> int:
     config = client.Configuration()
     config.host = url
     executor_type = SlowToVerify if "--slow-verify" in argv else Executor
+    api = client.ApiClient(config)
     guard = Guard(
-        executor_type(client.ApiClient(config)),
+        executor_type(api),
         enforce_policy(),
         AuditLog(SqliteAuditStore(audit_path), clock),
         clock,
+        kube=KubernetesReader(api, timeout_s=5),
         verify_within_s=5,
     )
     with open_checkpointer(None, Path(checkpoint), [GuardRecord]) as saver:

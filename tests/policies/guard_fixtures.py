@@ -19,6 +19,7 @@ from policies.loader import parse_policy
 from policies.model import Policy
 from tests.evals.sandbox.kube_world import small_world
 from tools.actions import Executor
+from tools.kube.client import KubernetesReader
 
 ENFORCE = """
 version: 1
@@ -52,7 +53,14 @@ class World:
 
     def guard(self, policy: Policy, verify_within_s: float = 5.0) -> Guard:
         audit = AuditLog(SqliteAuditStore(self.audit_path), clock)
-        return Guard(Executor(self.api), policy, audit, clock, verify_within_s=verify_within_s)
+        return Guard(
+            Executor(self.api),
+            policy,
+            audit,
+            clock,
+            kube=KubernetesReader(self.api, timeout_s=5),
+            verify_within_s=verify_within_s,
+        )
 
     def audit(self) -> AuditLog:
         return AuditLog(SqliteAuditStore(self.audit_path), clock)

@@ -22,9 +22,10 @@ def outcome(
     return evaluate(req, pol, st or state(), approvals or [], NOW).outcome
 
 
-def recent(kind: str, target: str, ago: timedelta) -> RecentAction:
+def recent(kind: str, target: str, ago: timedelta, recovered: bool | None = True) -> RecentAction:
+    """An earlier execution; by default one whose symptom receded (see test_history for the others)."""
     return RecentAction.model_validate(
-        {"action_id": "act-x", "kind": kind, "target": target, "at": NOW - ago}
+        {"action_id": "act-x", "kind": kind, "target": target, "at": NOW - ago, "recovered": recovered}
     )
 
 

@@ -118,15 +118,19 @@ def test_invariant_2_policy_is_evaluated_again_at_execution(world: World) -> Non
 
 
 def test_invariant_3_a_failing_dry_run_stops_the_action(world: World) -> None:
-    bad = request("rollback", f"{NS}/deployment/checkout", params={"to_revision": 9})
+    ghost = request("rollout_restart", f"{NS}/deployment/ghost")
     before = cluster_dump(world)
-    _, out = run(world, enforce_policy(), bad)
+    _, out = run(world, enforce_policy(), ghost)
     assert "__interrupt__" not in out, "no approval is asked for an action whose dry-run failed"
     assert out["guard"].stage == "dry_run_failed"
-    assert "revision 9 not found" in out["guard"].detail
+    assert "does not exist" in out["guard"].detail
     missing = request("scale", f"{NS}/deployment/ghost", params={"replicas": 3})
     _, out = run(world, enforce_policy(), missing, thread="t2")
     assert out["guard"].stage in ("dry_run_failed", "denied")
+    # No revision 9: what the rollback would bring back is unknown, so the history rule stops it first.
+    bad = request("rollback", f"{NS}/deployment/checkout", params={"to_revision": 9})
+    _, out = run(world, enforce_policy(), bad, thread="t3")
+    assert out["guard"].stage == "denied" and "history.restore" in out["guard"].detail
     assert cluster_dump(world) == before
 
 
@@ -190,6 +194,18 @@ def test_invariant_7_a_resumed_thread_never_executes_twice(world: World) -> None
     executions = [r for r in world.audit().show(action_id=ROLLBACK.action_id) if r.kind == "execution"]
     assert [r.payload["phase"] for r in executions] == ["sending", "done"]
     assert len(world.apps.list_namespaced_replica_set(NS).items) == revisions_after_first
+
+
+def test_invariant_9_no_rollback_flip_flop_whoever_rolled_back_first(world: World) -> None:
+    """A person rolls checkout back from v2 to v1 (`kubectl rollout undo`); medic's undo would go back."""
+    old = world.apps.read_namespaced_replica_set("checkout-aaa111", NS).spec.template
+    template = world.api.sanitize_for_serialization(old)
+    del template["metadata"]["labels"]["pod-template-hash"]
+    undo = [{"op": "replace", "path": "/spec/template", "value": template}]
+    world.apps.patch_namespaced_deployment("checkout", NS, undo)
+    _, out = run(world, enforce_policy(), ROLLBACK)
+    assert out["guard"].stage == "denied" and "no rollback flip-flop" in out["guard"].detail
+    assert image(world) == "shop/checkout:v1"
 
 
 def test_an_approver_answers_the_exact_action_of_the_interrupt(world: World) -> None:

@@ -4,6 +4,7 @@ and with one, it does execute. The oracle below is written independently of `eva
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import timedelta
 
@@ -75,7 +76,10 @@ def test_execution_needs_a_qualifying_approval(world: World, specs: list[dict], 
     )
     other = request("rollout_restart", f"{NS}/deployment/redis", requested_by=REQUESTER)
     policy = parse_policy(ENFORCE if enforce else ENFORCE.replace("mode: enforce", "mode: dry_run"), "p.yaml")
-    graph = build_guard_graph(world.guard(policy, verify_within_s=2), InMemorySaver())
+    # An audit log per example: an earlier example's execution on the same target would otherwise make
+    # this one a follow-up, which needs an approval given after it (see test_history.py).
+    own = dataclasses.replace(world, audit_path=world.audit_path.with_name(f"{action.incident_id}.db"))
+    graph = build_guard_graph(own.guard(policy, verify_within_s=2), InMemorySaver())
     config = {"configurable": {"thread_id": action.action_id}}
     out = graph.invoke({"action": action}, config)
     now = clock()

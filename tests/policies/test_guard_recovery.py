@@ -22,6 +22,7 @@ from tests.policies.guard_fixtures import World, clock, enforce_policy
 from tests.policies.test_guard import approve
 from tools.actions import Executor
 from tools.config import ToolsConfig
+from tools.kube.client import KubernetesReader
 from tools.metrics.client import PrometheusBackend
 
 SCALE = request("scale", "shop/deployment/checkout", params={"replicas": 3})
@@ -86,6 +87,7 @@ def run(world: World, url: str, ratio: ErrorRatio) -> object:
         enforce_policy(),
         world.audit(),
         clock,
+        kube=KubernetesReader(world.api, timeout_s=5),
         verify_within_s=5,
         recovery=switching,
         recovery_within_s=0.5,

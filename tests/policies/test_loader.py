@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,26 @@ def test_each_mistake_names_line_and_field(
 ) -> None:
     found = problems_of(write(tmp_path, text))
     assert any(p[0] == line and p[1] == field and needle in p[2] for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("window", "needle"),
+    [
+        ("-1h", "'-1h': a duration cannot be negative"),
+        ("0s", "must be positive"),
+        ("-3600", "must be positive"),
+    ],
+)
+def test_a_history_window_that_is_not_positive_is_refused(tmp_path: Path, window: str, needle: str) -> None:
+    found = problems_of(write(tmp_path, GOOD + f"history:\n  window: {window}\n"))
+    assert [(line, field) for line, field, _ in found] == [(11, "history.window")]
+    assert needle in found[0][2], found
+
+
+def test_the_history_window_defaults_to_a_day_and_loads_from_the_file(tmp_path: Path) -> None:
+    assert load_policy(write(tmp_path, GOOD)).history.window == timedelta(hours=24)
+    custom = load_policy(write(tmp_path, GOOD + "history: {window: 3d}\n"))
+    assert custom.history.window == timedelta(days=3)
 
 
 def test_several_mistakes_are_all_reported(tmp_path: Path) -> None:

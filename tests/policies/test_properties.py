@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from policies.approvals import Approval
 from policies.evaluate import evaluate
 from policies.model import ALWAYS_PROTECTED, ApprovalRequirement, Policy
-from policies.target_state import RecentAction, TargetState
+from policies.target_state import RecentAction, Revision, TargetState
 from tests.policies.factories import INJECTIONS, NOW
 from tools.action_request import ACTION_KINDS, KIND_RESOURCE, ActionRequest
 
@@ -113,6 +113,10 @@ def target_states(draw: st.DrawFn, req: ActionRequest) -> TargetState:
     recent = maybe(st.lists(st.builds(
         RecentAction, action_id=st.just("act-x"), kind=st.sampled_from(ACTION_KINDS), target=st.just(req.target),
         at=st.integers(-300, 10).map(lambda m: NOW + timedelta(minutes=m))), max_size=3))  # fmt: skip
+    revisions = maybe(st.lists(st.builds(
+        Revision, revision=st.integers(1, 6), template=st.sampled_from(["v1", "v2", "v3"]),
+        became_current=st.one_of(st.none(), st.integers(-3000, 10).map(lambda m: NOW + timedelta(minutes=m)))),
+        max_size=5, unique_by=lambda r: r.revision))  # fmt: skip
     return TargetState(
         labels=maybe(st.dictionaries(st.just("tier"), st.sampled_from(["web", "db"]))),
         replicas=maybe(st.integers(0, 30)),
@@ -120,6 +124,8 @@ def target_states(draw: st.DrawFn, req: ActionRequest) -> TargetState:
         schedulable_nodes=maybe(st.integers(0, 5)),
         cordoned_nodes=maybe(st.integers(0, 3)),
         recent_actions=recent,
+        revisions=revisions,
+        action_template=maybe(st.sampled_from(["v1", "v2", "v3"])),
     )
 
 
@@ -243,6 +249,8 @@ def test_dry_run_never_allows_and_unknown_history_always_denies(
     if policy.mode == "dry_run":
         assert decision.outcome in ("deny", "dry_run_only")
     if target_state.recent_actions is None:
+        assert decision.outcome == "deny"
+    if req.kind == "rollback" and (target_state.revisions is None or target_state.action_template is None):
         assert decision.outcome == "deny"
     assert decision == evaluate(req, policy, target_state, approvals, NOW)  # pure: same inputs, same answer
 

@@ -3,6 +3,7 @@
 Every call leaves through `KubernetesReader._call`, which sets the request timeout and maps failures
 once: 404 -> UnknownEntity, 400/422 -> BadQuery (with the Status message), 401/403 -> BackendError naming RBAC, a timeout -> BackendTimeout, anything
 else (refused connection, 5xx) -> BackendError. urllib3 retries are off so the timeout is the bound.
+An unreachable or silent API names its address and the settings that chose it (`SETTINGS`).
 Nothing here writes: the only mutating code is `tools/actions.py`.
 """
 
@@ -23,6 +24,7 @@ from tools.kube import convert
 from tools.kube.models import Deployment, Event, Node, Pod, ReplicaSet
 
 T = TypeVar("T")
+SETTINGS = "MEDIC_KUBECONFIG (or KUBECONFIG), or MEDIC_KUBE_IN_CLUSTER in a pod"
 
 
 @runtime_checkable
@@ -115,18 +117,25 @@ class KubernetesReader:
                     f"Kubernetes refused to read {what} (HTTP {exc.status}): check the RBAC role"
                 ) from exc
             if exc.status == 504 or (exc.status == 0 and _is_timeout(exc)):
-                raise BackendTimeout(
-                    f"Kubernetes did not answer for {what} within {self.timeout_s}s"
-                ) from exc
+                raise BackendTimeout(self._silent(what)) from exc
             raise BackendError(f"Kubernetes failed to read {what}: HTTP {exc.status} {exc.reason}") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             if _is_timeout(exc):
-                raise BackendTimeout(
-                    f"Kubernetes did not answer for {what} within {self.timeout_s}s"
-                ) from exc
+                raise BackendTimeout(self._silent(what)) from exc
             raise BackendError(
-                f"Kubernetes API unreachable while reading {what}: {type(exc).__name__}"
+                f"Kubernetes API at {self._host} unreachable while reading {what} ({type(exc).__name__}): "
+                f"check {SETTINGS}"
             ) from exc
+
+    @property
+    def _host(self) -> str:
+        return str(getattr(self._api.configuration, "host", "") or "?")
+
+    def _silent(self, what: str) -> str:
+        return (
+            f"Kubernetes API at {self._host} did not answer for {what} within {self.timeout_s}s: "
+            f"check {SETTINGS}, and MEDIC_TIMEOUT_S"
+        )
 
     def list_deployments(self, namespace: str) -> list[Deployment]:
         items = self._call(
@@ -151,7 +160,10 @@ class KubernetesReader:
                 ).items
             ),
         )
-        return [convert.replicaset(r) for r in items]
+        return [
+            convert.replicaset(r, self._api.sanitize_for_serialization(r.spec.template) if r.spec else None)
+            for r in items
+        ]
 
     def list_pods(self, namespace: str, selector: dict[str, str] | None = None) -> list[Pod]:
         items = self._call(

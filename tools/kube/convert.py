@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 
 from tools.kube.models import (
@@ -18,9 +19,11 @@ from tools.kube.models import (
     Pod,
     ReplicaSet,
 )
+from tools.kube.template_digest import template_digest
 from tools.redact import redact_env_value
 
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 
 
@@ -92,13 +95,25 @@ def deployment(d: object) -> Deployment:
         selector=dict((spec.selector.match_labels if spec.selector else None) or {}),
         containers=containers(spec.template.spec),
         conditions=[
-            {"type": c.type, "status": c.status, "reason": c.reason or "", "message": c.message or ""}
+            {
+                "type": c.type,
+                "status": c.status,
+                "reason": c.reason or "",
+                "message": c.message or "",
+                "last_update": c.last_update_time.isoformat() if c.last_update_time else "",
+            }
             for c in ((status.conditions if status else None) or [])
         ],
     )
 
 
-def replicaset(r: object) -> ReplicaSet:
+def _revisions(text: str | None) -> list[int]:
+    numbers = [_int(part) for part in (text or "").split(",")]
+    return [n for n in numbers if n is not None]
+
+
+def replicaset(r: object, template: Mapping[str, object] | None = None) -> ReplicaSet:
+    """`template`: the pod template as the API's JSON (the client's models serialised), for its digest."""
     meta, spec = r.metadata, r.spec  # type: ignore[attr-defined]
     owners = [o.name for o in meta.owner_references or [] if o.kind == "Deployment"]
     annotations = meta.annotations or {}
@@ -106,7 +121,9 @@ def replicaset(r: object) -> ReplicaSet:
         namespace=meta.namespace or "",
         name=meta.name,
         revision=_int(annotations.get(REVISION)),
+        revision_history=_revisions(annotations.get(REVISION_HISTORY)),
         created=meta.creation_timestamp,
+        template_digest=template_digest(template) if template else None,
         replicas=spec.replicas or 0,
         owner=owners[0] if owners else None,
         change_cause=annotations.get(CHANGE_CAUSE),

@@ -41,14 +41,22 @@ class Deployment(_View):
     revision: int | None = None
     selector: dict[str, str] = Field(default_factory=dict)
     containers: list[ContainerSpec] = Field(default_factory=list)
-    conditions: list[dict[str, str]] = Field(default_factory=list)
+    conditions: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="type, status, reason, message and last_update (RFC 3339, '' when not given)",
+    )
 
 
 class ReplicaSet(_View):
     namespace: str
     name: str
     revision: int | None = None
-    created: datetime | None = None
+    revision_history: list[int] = Field(
+        default_factory=list,
+        description="earlier revisions this ReplicaSet was (a rollback reuses it under the next number)",
+    )
+    created: datetime | None = Field(None, description="when its first revision became current")
+    template_digest: str | None = Field(None, description="see tools.kube.rollout_history.template_digest")
     replicas: int = 0
     owner: str | None = Field(None, description="the owning Deployment's name")
     change_cause: str | None = None

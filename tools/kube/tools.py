@@ -6,7 +6,7 @@ events after as_of are left out (and counted), so a replay does not see the futu
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -16,6 +16,12 @@ from tools.errors import BackendError, UnknownEntity
 from tools.kube.client import KubeReader
 from tools.kube.models import Pod
 from tools.kube.revisions import template_changes
+from tools.kube.rollout_history import (
+    RolloutRevision,
+    deployment_events,
+    owned_replicasets,
+    rollout_history,
+)
 from tools.metrics.golden import closest_names
 from tools.metrics.templates import DURATION_PATTERN, NAME_PATTERN, duration_seconds
 from tools.redact import redact
@@ -24,7 +30,9 @@ from tools.summary import bounded_summary
 
 def kube_reader(ctx: ToolContext) -> KubeReader:
     if ctx.kube is None:
-        raise BackendError("no Kubernetes access is configured (set a kubeconfig or in-cluster mode)")
+        raise BackendError(
+            "no Kubernetes access is configured (set MEDIC_KUBECONFIG or KUBECONFIG, or MEDIC_KUBE_IN_CLUSTER)"
+        )
     return ctx.kube
 
 
@@ -32,6 +40,29 @@ def kube_evidence(tool_name: str, subject: str, description: str, *key: object) 
     return Evidence(
         id=evidence_id("kube", tool_name, subject, *key), source="kubernetes", description=description
     )
+
+
+def _visible(
+    history: list[RolloutRevision], as_of: datetime
+) -> tuple[list[RolloutRevision], list[RolloutRevision]]:
+    """(revisions current by as_of, revisions after it). A revision whose time is unknown is dated by
+    the latest known time before it: it cannot have become current earlier."""
+    shown: list[RolloutRevision] = []
+    later: list[RolloutRevision] = []
+    floor: datetime | None = None
+    for rev in history:
+        floor = rev.became_current or floor
+        (later if floor is not None and floor > as_of else shown).append(rev)
+    return shown, later
+
+
+def _when(rev: RolloutRevision, as_of: datetime) -> str:
+    restored = f"; a rollback to rev {rev.restores}'s template" if rev.restores is not None else ""
+    if rev.became_current is None:
+        created = rev.created.isoformat() if rev.created else "?"
+        return f"? (unknown when it became current; its ReplicaSet was created {created}{restored})"
+    minutes = (as_of - rev.became_current).total_seconds() / 60
+    return f"{rev.became_current.isoformat()} ({minutes:.0f} min before as_of{restored})"
 
 
 class WorkloadInput(BaseModel):
@@ -44,7 +75,9 @@ class WorkloadInput(BaseModel):
 @tool(effect="read")
 def kube_workload(ctx: ToolContext, args: WorkloadInput) -> ToolResult:
     """A Deployment's replicas and conditions, and its rollout history up to the investigation's instant:
-    each ReplicaSet revision, when it was created and what changed (image, env, resources, args)."""
+    each revision, when it became current (a rollback reuses an old ReplicaSet, so this is not its
+    creation time), whether it restored an earlier revision, and what changed (image, env, resources,
+    args)."""
     kube = kube_reader(ctx)
     try:
         dep = kube.get_deployment(args.namespace, args.name)
@@ -53,31 +86,33 @@ def kube_workload(ctx: ToolContext, args: WorkloadInput) -> ToolResult:
         raise UnknownEntity(
             f"no deployment {args.namespace}/{args.name}", closest_names(args.name, names)
         ) from None
-    replicasets = [
-        r for r in kube.list_replicasets(args.namespace, dep.selector) if r.owner in (None, dep.name)
-    ]
-    history = sorted((r for r in replicasets if r.revision is not None), key=lambda r: r.revision or 0)
-    later = [r for r in history if r.created and r.created > ctx.as_of]
-    history = [r for r in history if r not in later]
+    replicasets = owned_replicasets(kube, dep)
+    events = deployment_events(kube, dep)
+    history, later = _visible(rollout_history(dep, replicasets, events or []), ctx.as_of)
+    containers = {r.name: r.containers for r in replicasets}
+    current_replicas = {r.name: r.replicas for r in replicasets}
     revisions: list[JsonValue] = []
     lines = []
     for prev, cur in zip([None, *history[:-1]], history, strict=True):
-        changes = template_changes(prev.containers, cur.containers) if prev else ["first revision"]
-        when = cur.created.isoformat() if cur.created else "?"
+        new = containers.get(cur.replicaset, [])
+        changes = template_changes(containers.get(prev.replicaset, []), new) if prev else ["first revision"]
+        replicas = current_replicas.get(cur.replicaset, 0) if cur.latest else 0
         revisions.append(
             {
                 "revision": cur.revision,
-                "replicaset": cur.name,
-                "created": when,
-                "replicas": cur.replicas,
-                "change_cause": cur.change_cause,
+                "replicaset": cur.replicaset,
+                "created": cur.created.isoformat() if cur.created else None,
+                "became_current": cur.became_current.isoformat() if cur.became_current else None,
+                "became_current_from": cur.source,
+                "restores": cur.restores,
+                "replicas": replicas,
+                "change_cause": next((r.change_cause for r in replicasets if r.name == cur.replicaset), None),
                 "changes": list(changes),
             }
         )
-        age = (
-            f" ({(ctx.as_of - cur.created).total_seconds() / 60:.0f} min before as_of)" if cur.created else ""
+        lines.append(
+            f"rev {cur.revision} at {_when(cur, ctx.as_of)}, {replicas} replicas: {'; '.join(changes)}"
         )
-        lines.append(f"rev {cur.revision} at {when}{age}, {cur.replicas} replicas: {'; '.join(changes)}")
     lines.reverse()  # newest first: the recent rollout is what an investigation looks for
     header = (
         f"deployment {dep.namespace}/{dep.name}: {dep.available_replicas}/{dep.replicas} available, "
@@ -88,6 +123,8 @@ def kube_workload(ctx: ToolContext, args: WorkloadInput) -> ToolResult:
     footer = "; ".join(f"condition {c['type']}={c['status']}: {c.get('message', '')}" for c in bad)
     if later:
         footer += f"{'; ' if footer else ''}{len(later)} revisions after as_of not shown"
+    if events is None:
+        footer += f"{'; ' if footer else ''}the Deployment's events could not be read: rollback times unknown"
     summary, cut = bounded_summary(
         header, lines, max_tokens=ctx.config.summary_max_tokens, unit="revisions", footer=redact(footer)
     )
@@ -96,7 +133,9 @@ def kube_workload(ctx: ToolContext, args: WorkloadInput) -> ToolResult:
     if history:
         newest = lines[0]
         evidence.append(
-            kube_evidence("rollout", dep.name, f"{dep.name} {newest}", dep.namespace, history[-1].name, at)
+            kube_evidence(
+                "rollout", dep.name, f"{dep.name} {newest}", dep.namespace, history[-1].replicaset, at
+            )
         )
     return ToolResult(
         status="ok",

@@ -85,7 +85,7 @@ def reconcile_deployment(store: Store, deployment: Obj, template_changed: bool) 
                 store,
                 deployment,
                 "ScalingReplicaSet",
-                f"Scaled {verb} replica set {rs['metadata']['name']} from {had} to {want}",
+                f"Scaled {verb} replica set {rs['metadata']['name']} to {want} from {had}",
                 "deployment-controller",
             )
         sync_replica_set(store, rs)
@@ -114,10 +114,11 @@ def deployment_status(store: Store, deployment: Obj, current: Obj) -> Obj:
     ]
     updated = [p for p in all_pods if controller_uid(p) == current_uid]
     ready = sum(1 for p in all_pods if is_pod_ready(p))
-    now = store.clock()
     available = ready >= replicas
     complete = available and len(updated) == replicas == len(all_pods)
     name = current["metadata"]["name"]
+    had = {c.get("type"): c for c in (deployment.get("status") or {}).get("conditions") or []}
+    now = store.clock()
     return {
         "observedGeneration": deployment["metadata"].get("generation", 1),
         "replicas": len(all_pods),
@@ -126,28 +127,45 @@ def deployment_status(store: Store, deployment: Obj, current: Obj) -> Obj:
         "availableReplicas": ready,
         "unavailableReplicas": max(replicas - ready, 0),
         "conditions": [
-            {
-                "type": "Available",
-                "status": "True" if available else "False",
-                "reason": "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
-                "message": "Deployment has minimum availability."
-                if available
-                else "Deployment does not have minimum availability.",
-                "lastUpdateTime": now,
-                "lastTransitionTime": now,
-            },
-            {
-                "type": "Progressing",
-                "status": "True",
-                "reason": "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated",
-                "message": f'ReplicaSet "{name}" has successfully progressed.'
-                if complete
-                else f'ReplicaSet "{name}" is progressing.',
-                "lastUpdateTime": now,
-                "lastTransitionTime": now,
-            },
+            set_condition(
+                had.get("Available"),
+                {
+                    "type": "Available",
+                    "status": "True" if available else "False",
+                    "reason": "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+                    "message": "Deployment has minimum availability."
+                    if available
+                    else "Deployment does not have minimum availability.",
+                },
+                now,
+            ),
+            set_condition(
+                had.get("Progressing"),
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "reason": "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated",
+                    "message": f'ReplicaSet "{name}" has successfully progressed.'
+                    if complete
+                    else f'ReplicaSet "{name}" is progressing.',
+                },
+                now,
+            ),
         ],
     }
+
+
+def set_condition(old: Obj | None, new: Obj, now: str) -> Obj:
+    """A condition as the controller keeps it: unchanged while status, reason and message stay the
+    same; lastUpdateTime moves on any change (a rollout to another ReplicaSet names it in the message),
+    lastTransitionTime only when the status flips. So the Progressing condition dates the last rollout.
+    """
+    if old is not None and all(old.get(k) == new[k] for k in ("status", "reason", "message")):
+        return old
+    since = now
+    if old is not None and old.get("status") == new["status"] and old.get("lastTransitionTime"):
+        since = old["lastTransitionTime"]
+    return {**new, "lastUpdateTime": now, "lastTransitionTime": since}
 
 
 def refresh_owner_chain(store: Store, obj: Obj) -> None:

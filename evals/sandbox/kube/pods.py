@@ -125,9 +125,20 @@ def new_pod(store: Store, rs: Obj, source: Obj | None) -> Obj:
 def record_event(
     store: Store, involved: Obj, reason: str, message: str, component: str, kind: str = "Normal"
 ) -> None:
-    """An Event like the controllers write, so `kubectl describe` shows what the emulator did."""
+    """An Event like the controllers write, so `kubectl describe` shows what the emulator did. A repeat
+    of an event (same object, reason, message and source) bumps its count and lastTimestamp, as the
+    client-go event recorder does, rather than adding a second one."""
     meta = involved["metadata"]
     now = store.clock()
+    for seen in store.list("Event", meta.get("namespace") or "default"):
+        if (
+            (seen.get("involvedObject") or {}).get("uid") == meta["uid"]
+            and (seen.get("reason"), seen.get("message"), seen.get("type")) == (reason, message, kind)
+            and (seen.get("source") or {}).get("component") == component
+        ):
+            seen.update(count=int(seen.get("count") or 1) + 1, lastTimestamp=now)
+            store.put(seen)
+            return
     event: Obj = {
         "apiVersion": "v1",
         "kind": "Event",

@@ -4,6 +4,7 @@ the Deployment controller scales, rolls out and rolls back the way medic's actio
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -134,6 +135,39 @@ def test_rollback_restores_old_template_and_reuses_its_replica_set(cluster: Clus
     reused = apps.read_namespaced_replica_set("checkout-aaa111", NS)
     assert reused.metadata.annotations["deployment.kubernetes.io/revision-history"] == "1"
     assert {p.spec.containers[0].image for p in pods_of(cluster)} == {"shop/checkout:v1"}
+
+
+def _undo_to(cluster: Cluster, replica_set: str) -> None:
+    template = cluster.raw.sanitize_for_serialization(
+        cluster.apps.read_namespaced_replica_set(replica_set, NS).spec.template
+    )
+    del template["metadata"]["labels"]["pod-template-hash"]
+    patch = [{"op": "replace", "path": "/spec/template", "value": template}]
+    cluster.apps.patch_namespaced_deployment("checkout", NS, patch)
+
+
+def test_a_rollback_is_dated_where_kubectl_describe_shows_it(cluster: Cluster) -> None:
+    """The reused ReplicaSet keeps its old creationTimestamp; the Deployment's Progressing condition
+    (naming it, with a fresh lastUpdateTime) and its ScalingReplicaSet events say when it came back."""
+    created = cluster.apps.read_namespaced_replica_set("checkout-aaa111", NS).metadata.creation_timestamp
+    _undo_to(cluster, "checkout-aaa111")
+    deployment = cluster.apps.read_namespaced_deployment("checkout", NS)
+    progressing = next(c for c in deployment.status.conditions if c.type == "Progressing")
+    assert progressing.message == 'ReplicaSet "checkout-aaa111" has successfully progressed.'
+    assert progressing.last_update_time > created
+    stamped = progressing.last_update_time
+    time.sleep(1.1)  # the emulator's clock has whole seconds: a re-stamped condition would show
+    cluster.core.delete_namespaced_pod(pods_of(cluster)[0].metadata.name, NS)  # replaced: no rollout
+    again = cluster.apps.read_namespaced_deployment("checkout", NS).status.conditions
+    assert next(c for c in again if c.type == "Progressing").last_update_time == stamped
+    _undo_to(cluster, "checkout-bbb222")
+    _undo_to(cluster, "checkout-aaa111")  # the same scale-up again: one event, counted twice
+    events = cluster.core.list_namespaced_event(NS, field_selector="involvedObject.name=checkout").items
+    ups = [e for e in events if e.message.startswith("Scaled up replica set checkout-aaa111 to ")]
+    assert [(e.reason, e.message, e.count) for e in ups] == [
+        ("ScalingReplicaSet", "Scaled up replica set checkout-aaa111 to 2 from 0", 2)
+    ]
+    assert ups[0].last_timestamp >= ups[0].first_timestamp >= stamped
 
 
 def test_stale_resource_version_conflicts(cluster: Cluster) -> None:
