@@ -20,6 +20,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from agent.missing_evidence import missing_evidence
 from agent.planner import Planner
 from agent.remediation import facts_from_steps, propose
 from agent.runbook import Runbook
@@ -171,13 +172,15 @@ def run_tools(state: InvestigationState, parts: Parts) -> InvestigationState:
 
 
 def diagnose(state: InvestigationState, parts: Parts) -> InvestigationState:
-    """The planner's diagnosis, kept only where it stands on evidence the tools actually observed."""
+    """The planner's diagnosis, kept only where it stands on evidence the tools actually observed, and
+    capped where a source could not be read (whichever planner made it)."""
     result = parts.planner.diagnose(view_of(state))
     usage = state["usage"].model_copy(deep=True)
     usage.llm_tokens += result.llm_tokens
     usage.largest_request_tokens = max(usage.largest_request_tokens, result.request_tokens)
     usage.wall_s = parts.seconds() - state.get("started_at", parts.seconds())
     diagnosis = result.diagnosis.checked_against(state.get("evidence", {}).keys())
+    diagnosis = diagnosis.made_without(missing_evidence(state.get("steps", [])))
     _emit(
         {
             "event": "diagnosis",

@@ -2,35 +2,46 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import psycopg
 import typer
-from kubernetes.config.config_exception import ConfigException
-from pydantic import JsonValue, ValidationError
-from pydantic_settings import SettingsError
 from rich.console import Console
 
-from agent.report import Report
-from policies.approvals import Approval
 from server.progress import Progress, e
-from server.settings import Settings, load_settings
+from tools.errors import ConfigurationError
+
+if TYPE_CHECKING:  # imported by the commands that run, never for `--help` (the graph, charts, settings)
+    from pydantic import JsonValue
+
+    from agent.report import Report
+    from policies.approvals import Approval
+    from policies.guard_record import NoApprover
+    from server.settings import Settings
 
 Approve = Literal["prompt", "yes", "no"]
-# Errors a user fixes (a bad file or setting, an unreachable backend): one line, never a traceback.
-USER_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError, ConfigException, psycopg.Error)
+# Exit status of `triage` and `investigate`, as their --help and the README's Commands section say.
+# 2 is also what typer answers a bad option with; 1 any other failure (`fail`'s default).
+EXIT_BAD_INPUT, EXIT_DEGRADED = 2, 3
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """Errors a user fixes (a bad file or setting, an unreachable backend): one line, never a traceback.
+    A function, so that the database and Kubernetes clients are imported only by a command that runs."""
+    import psycopg
+    from kubernetes.config.config_exception import ConfigException
+
+    return (ValueError, OSError, ConfigException, psycopg.Error)
 
 
 def sandbox_errors() -> tuple[type[Exception], ...]:
     from evals.sandbox.sandbox import SandboxError
 
-    return (SandboxError, *USER_ERRORS)
+    return (SandboxError, *user_errors())
 
 
 PlannerOption = Annotated[
@@ -40,10 +51,12 @@ ApproveOption = Annotated[Approve, typer.Option(help="how the approval the guard
 JsonOption = Annotated[bool, typer.Option("--json", help="print the report as JSON")]
 
 
-def ask_on_terminal(console: Console) -> Callable[[dict[str, JsonValue]], bool]:
-    """Show what the guard wants approved and ask; with no terminal, refuse."""
+def ask_on_terminal(console: Console) -> Callable[[dict[str, JsonValue]], bool | NoApprover]:
+    """Show what the guard wants approved and ask; with no terminal there is no approver (not a refusal)."""
 
-    def ask(payload: dict[str, JsonValue]) -> bool:
+    def ask(payload: dict[str, JsonValue]) -> bool | NoApprover:
+        from policies.guard_record import NoApprover
+
         action = payload.get("action")
         kind, target = (action.get("kind"), action.get("target")) if isinstance(action, dict) else ("?", "?")
         console.print("[bold yellow]The guard asks for approval:[/]")
@@ -53,8 +66,8 @@ def ask_on_terminal(console: Console) -> Callable[[dict[str, JsonValue]], bool]:
             console.print(f"  change   {e(change)}")
         console.print(f"  kubectl  {e(payload.get('kubectl'))}")
         if not sys.stdin.isatty():
-            console.print("  [red]no terminal to approve on: refused[/] (use --approve yes|no)")
-            return False
+            console.print("  [yellow]no approver available: no terminal to ask on[/] (use --approve yes|no)")
+            return NoApprover(why="no terminal to ask on (use --approve yes|no)", channel="cli")
         return typer.confirm("Approve this action?", default=False)
 
     return ask
@@ -71,7 +84,11 @@ def triage_command(
         Path | None, typer.Option(help="report folder (default .medic/reports/<scenario>)")
     ] = None,
 ) -> None:
-    """Sandbox up, investigate, report, guarded remediation, sandbox down."""
+    """Sandbox up, investigate, report, guarded remediation, sandbox down.
+
+    Exit status: 0 investigated; 1 failed (a backend or file); 2 bad input (scenario, alert, setting);
+    3 degraded: some evidence could not be read (the report says which and why), confidence capped.
+    """
     from evals.scenario import ScenarioError, load_scenario
     from evals.triage import triage
     from server.cli import fail, sandbox_config
@@ -92,9 +109,12 @@ def triage_command(
         )
     except ScenarioError as exc:
         raise fail(str(exc), code=2) from None
+    except ConfigurationError as exc:  # its message names the setting and the value
+        raise fail(str(exc), code=EXIT_BAD_INPUT) from None
     except sandbox_errors() as exc:
         raise fail(f"{type(exc).__name__}: {exc}") from None
     show(result.report, result.out_dir, console, as_json)
+    raise typer.Exit(exit_status(result.report))
 
 
 def investigate_command(
@@ -105,27 +125,38 @@ def investigate_command(
     out: Annotated[
         Path | None, typer.Option(help="report folder (default .medic/reports/<incident>)")
     ] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="investigate again from scratch; without it, an alert investigated before "
+            "(a re-delivery) shows that investigation",
+        ),
+    ] = False,
 ) -> None:
-    """Investigate the first firing alert of a webhook payload against the configured backends."""
-    from agent.assemble import open_agent
-    from agent.incident import AlertmanagerAlert, incident_from_alert
-    from agent.report_files import write_report
+    """Investigate the first firing alert of a webhook payload against the configured backends.
+
+    Exit status: 0 investigated; 1 failed (a backend or file); 2 bad input (scenario, alert, setting);
+    3 degraded: some evidence could not be read (the report says which and why), confidence capped.
+    """
+    from agent.incident import AlertPayloadError, incident_from_alert, read_webhook_alert
     from server.cli import fail
 
     settings = _settings(planner)
     try:
-        payload = json.loads(alert.read_text())
-        firing = [a for a in payload.get("alerts", []) if a.get("status", "firing") == "firing"]
-        if not firing:
-            raise fail(f"{alert}: no firing alert in the webhook payload", code=2)
-        incident = incident_from_alert(AlertmanagerAlert.model_validate(firing[0]))
-    except (OSError, ValueError, AttributeError) as exc:
-        raise fail(f"{alert}: not an Alertmanager webhook payload: {exc}", code=2) from None
+        incident = incident_from_alert(read_webhook_alert(alert))
+    except AlertPayloadError as exc:
+        raise fail(str(exc), code=2) from None
+    if fresh:
+        incident = incident.restarted(datetime.now(UTC))
     console = Console(soft_wrap=True, stderr=as_json)
     seat, ask = settings.approver_seat(), ask_on_terminal(console)
 
-    def decide(request: dict[str, JsonValue]) -> Approval:
+    def decide(request: dict[str, JsonValue]) -> Approval | NoApprover:
         return seat.decide(request, mode=approve, ask=ask, now=datetime.now(UTC))
+
+    from agent.assemble import open_agent  # the graph and the clients: only once the alert is good
+    from agent.report_files import write_report
 
     try:
         config = settings.agent_config()
@@ -137,13 +168,20 @@ def investigate_command(
         report = write_report(
             values, tools=config.tools, planner=name, wall_s=time.monotonic() - started, out_dir=out_dir
         )
-    except USER_ERRORS as exc:
+    except ConfigurationError as exc:  # its message names the setting and the value
+        raise fail(str(exc), code=EXIT_BAD_INPUT) from None
+    except user_errors() as exc:
         raise fail(f"{type(exc).__name__}: {exc}") from None
     show(report, out_dir, console, as_json)
+    raise typer.Exit(exit_status(report))
 
 
 def _settings(planner: str | None) -> Settings:
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     from server.cli import fail
+    from server.settings import load_settings
 
     try:
         settings = load_settings()
@@ -157,11 +195,20 @@ def _settings(planner: str | None) -> Settings:
     return settings.model_copy(update={"planner": planner}) if planner else settings
 
 
+def exit_status(report: Report) -> int:
+    """0, or EXIT_DEGRADED when the diagnosis was made with evidence missing."""
+    return EXIT_DEGRADED if report.diagnosis is not None and report.diagnosis.degraded else 0
+
+
 def show(report: Report, out_dir: Path, console: Console, as_json: bool) -> None:
     if as_json:
         print(report.model_dump_json(indent=2))
         return
     console.print(f"\n[bold]{e(report.verdict)}[/]")
+    if report.diagnosis is not None and report.diagnosis.degraded:
+        console.print("[bold yellow]degraded:[/] made without some evidence, so confidence is capped")
+        for missing in report.diagnosis.missing:
+            console.print(f"  missing {e(missing.line())}")
     if report.proposal and report.proposal.action:
         action = report.proposal.action
         guard = report.guard
@@ -169,6 +216,9 @@ def show(report: Report, out_dir: Path, console: Console, as_json: bool) -> None
         console.print(f"action: {e(action.kind)} {e(action.target)} — {e(stage)}")
         for line in report.guard.diff if report.guard else []:
             console.print(f"  {e(line)}")
+        for said in (guard.approval, guard.verification) if guard else ():
+            if said and said != "not required":
+                console.print(f"  {e(said)}")
     elif report.proposal:
         console.print(f"action: none — {e(report.proposal.escalation or report.proposal.reason)}")
     console.print(

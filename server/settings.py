@@ -11,18 +11,19 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agent.assemble import AgentConfig
-from agent.planners.openai_client import OpenAIPlannerConfig
 from agent.runbook import DEFAULT_RUNBOOK_PATH
 from agent.state import Budget
 from policies.approver import Approver
 from tools.config import ToolsConfig
 from tools.traces.config import TracesConfig
+
+if TYPE_CHECKING:  # the agent pulls in the graph and LLM libraries: imported when a command needs it
+    from agent.assemble import AgentConfig
 
 
 class Settings(BaseSettings):
@@ -33,6 +34,11 @@ class Settings(BaseSettings):
     # Backends (DESIGN §4); the sandbox's env file sets the first four.
     prometheus_url: str | None = None
     kubeconfig: Path | None = None
+    standard_kubeconfig: str | None = Field(
+        None,
+        validation_alias="KUBECONFIG",
+        description="kubectl's own variable (a colon-separated list), read when MEDIC_KUBECONFIG is unset",
+    )
     kube_context: str | None = None
     kube_in_cluster: bool = False
     traces_backend: Literal["otlp-file", "jaeger", "tempo"] | None = None
@@ -78,11 +84,19 @@ class Settings(BaseSettings):
         """Who answers approvals from this CLI, with the roles the deployment grants that seat."""
         return Approver(identity=self.approver, roles=self.approver_roles)
 
+    def kubeconfig_file(self) -> Path | None:
+        """MEDIC_KUBECONFIG, else the first existing file KUBECONFIG lists (the first listed if none
+        exists, so that opening it says which); None in-cluster or when neither is set."""
+        if self.kubeconfig is not None or self.kube_in_cluster:
+            return self.kubeconfig
+        listed = [Path(p).expanduser() for p in (self.standard_kubeconfig or "").split(os.pathsep) if p]
+        return next((p for p in listed if p.is_file()), listed[0] if listed else None)
+
     def tools_config(self) -> ToolsConfig:
         traces = TracesConfig(backend=self.traces_backend, dir=self.traces_dir, url=self.traces_url)
         return ToolsConfig(
             prometheus_url=self.prometheus_url,
-            kubeconfig=self.kubeconfig,
+            kubeconfig=self.kubeconfig_file(),
             kube_context=self.kube_context,
             kube_in_cluster=self.kube_in_cluster,
             timeout_s=self.timeout_s,
@@ -90,6 +104,9 @@ class Settings(BaseSettings):
         )
 
     def agent_config(self) -> AgentConfig:
+        from agent.assemble import AgentConfig
+        from agent.planners.openai_client import OpenAIPlannerConfig
+
         openai = None
         if self.planner == "openai":
             if not (self.openai_base_url and self.openai_api_key):

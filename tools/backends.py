@@ -6,26 +6,41 @@ from datetime import datetime
 
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from kubernetes.config.config_exception import ConfigException
 
 from tools.config import ToolsConfig
 from tools.context import ToolContext
+from tools.errors import ConfigurationError
+from tools.kube.client import SETTINGS as KUBE_SETTINGS
 from tools.kube.client import KubeReader, KubernetesReader
 from tools.metrics.client import MetricsBackend, PrometheusBackend
 from tools.traces.factory import open_trace_backend
 
 
 def kube_api_client(config: ToolsConfig) -> k8s.ApiClient | None:
-    """An API client from the kubeconfig or the pod's service account; None when neither is set."""
+    """An API client from the kubeconfig or the pod's service account; None when neither is set.
+    A kubeconfig that is missing or unusable is a ConfigurationError naming the settings and the path."""
     configuration = k8s.Configuration()
     if config.kube_in_cluster:
-        k8s_config.load_incluster_config(client_configuration=configuration)
+        try:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        except ConfigException as exc:
+            raise ConfigurationError(f"MEDIC_KUBE_IN_CLUSTER is set but this is not a pod: {exc}") from None
     elif config.kubeconfig is not None:
-        k8s_config.load_kube_config(
-            config_file=str(config.kubeconfig),
-            context=config.kube_context,
-            client_configuration=configuration,
-            persist_config=False,
-        )
+        path = config.kubeconfig
+        if not path.is_file():
+            raise ConfigurationError(f"the kubeconfig {path} does not exist: check {KUBE_SETTINGS}")
+        try:
+            k8s_config.load_kube_config(
+                config_file=str(path),
+                context=config.kube_context,
+                client_configuration=configuration,
+                persist_config=False,
+            )
+        except ConfigException as exc:
+            raise ConfigurationError(
+                f"the kubeconfig {path} is not usable ({exc}): check {KUBE_SETTINGS}"
+            ) from None
     else:
         return None
     configuration.retries = 0  # a request either answers within the timeout or fails; no hidden retries

@@ -7,8 +7,13 @@
     └── BackendError               report it: the backend is down, slow or answered nonsense
         └── BackendTimeout         no answer within the configured timeout
 
-`run_tool` turns these into a `ToolResult` with status `error` (or `no_data` for UnknownEntity), so a
-planner never sees a traceback. Anything else escaping a tool is a bug and propagates.
+    ConfigurationError (a ValueError, not a ToolError): a setting names something that is not there,
+    found while opening the backends, before any tool runs
+
+`run_tool` turns ToolErrors into a `ToolResult` with status `error` (or `no_data` for UnknownEntity), so
+a planner never sees a traceback. Anything else escaping a tool is a bug and propagates. Messages about
+an unreachable or missing backend name the setting that points at it (e.g. MEDIC_PROMETHEUS_URL), so
+the person reading the report knows what to fix.
 """
 
 from __future__ import annotations
@@ -44,3 +49,8 @@ class BackendError(ToolError):
 
 class BackendTimeout(BackendError):
     """The backend did not answer within the configured timeout."""
+
+
+class ConfigurationError(ValueError):
+    """A setting points at something that is not there (e.g. a kubeconfig file); the message names the
+    setting and the value, in one line."""

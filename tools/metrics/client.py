@@ -9,7 +9,9 @@ Every request leaves through `PrometheusBackend._call`, which maps failures once
     an answer that is not Prometheus JSON    -> BackendError
 
 No retries (a retry ladder would multiply the configured timeout), and the timeout is both sent to
-Prometheus (`timeout=` query parameter, so it stops evaluating) and applied to the socket.
+Prometheus (`timeout=` query parameter, so it stops evaluating) and applied to the socket. A failure
+that is not the query's fault names the URL and the setting to check (`SETTING`), since the message
+ends up in the report's missing evidence and a person acts on it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from urllib3.util.retry import Retry
 from tools.errors import BackendError, BackendTimeout, BadQuery
 
 T = TypeVar("T")
+SETTING = "MEDIC_PROMETHEUS_URL"
 
 
 class InstantSeries(BaseModel):
@@ -113,6 +116,22 @@ def _is_timeout(exc: BaseException) -> bool:
     return False
 
 
+def _is_refused(exc: BaseException) -> bool:
+    """Whether a ConnectionRefusedError is somewhere in the chain (urllib3 keeps it in `.reason`)."""
+    stack: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        reason = getattr(current, "reason", None)
+        stack += [e for e in (current.__cause__, current.__context__, reason) if isinstance(e, BaseException)]
+    return False
+
+
 def _to_float(raw: object) -> float:
     try:
         return float(str(raw))
@@ -142,19 +161,25 @@ class PrometheusBackend:
             if status in (400, 422):
                 raise BadQuery(f"Prometheus refused the query: {message}") from exc
             if status == 503:
-                raise BackendTimeout(f"Prometheus gave up on {what} ({message})") from exc
-            raise BackendError(f"Prometheus {what} failed with HTTP {status}: {message}") from exc
+                raise BackendTimeout(f"Prometheus at {self.url} gave up on {what} ({message})") from exc
+            raise BackendError(
+                f"Prometheus at {self.url} failed {what} with HTTP {status}: {message} "
+                f"(is {SETTING} the Prometheus API?)"
+            ) from exc
         except requests.RequestException as exc:
             if _is_timeout(exc):
                 raise BackendTimeout(
-                    f"Prometheus at {self.url} did not answer {what} within {self.timeout_s}s"
+                    f"Prometheus at {self.url} did not answer {what} within {self.timeout_s}s "
+                    f"(check {SETTING} and MEDIC_TIMEOUT_S)"
                 ) from exc
+            why = "it refused the connection" if _is_refused(exc) else type(exc).__name__
             raise BackendError(
-                f"Prometheus at {self.url} is unreachable ({what}): {type(exc).__name__}"
+                f"Prometheus at {self.url} is unreachable ({why}) for {what}: check {SETTING}"
             ) from exc
         except (ValueError, KeyError, TypeError) as exc:  # non-JSON or unexpected JSON
             raise BackendError(
-                f"Prometheus answered {what} with something that is not its API format"
+                f"Prometheus at {self.url} answered {what} with something that is not its API format "
+                f"(is {SETTING} the Prometheus API?)"
             ) from exc
 
     def _timeout_param(self) -> dict[str, str]:
@@ -208,7 +233,10 @@ class PrometheusBackend:
         def run() -> list[ApiAlert]:
             response = self._session.get(f"{self.url}/api/v1/alerts", timeout=self.timeout_s)
             if response.status_code != 200:
-                raise BackendError(f"Prometheus /api/v1/alerts answered HTTP {response.status_code}")
+                raise BackendError(
+                    f"Prometheus at {self.url} answered /api/v1/alerts with HTTP {response.status_code} "
+                    f"(is {SETTING} the Prometheus API?)"
+                )
             return [
                 ApiAlert(
                     labels=a.get("labels", {}),

@@ -21,7 +21,7 @@ TARGET_POINTS = 120  # default resolution of a range query: enough to see a shap
 
 def metrics_backend(ctx: ToolContext) -> MetricsBackend:
     if ctx.metrics is None:
-        raise BackendError("no metrics backend is configured (set the Prometheus URL)")
+        raise BackendError("no metrics backend is configured (set MEDIC_PROMETHEUS_URL)")
     return ctx.metrics
 
 

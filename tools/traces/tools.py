@@ -51,7 +51,9 @@ class DependencyGraphInput(BaseModel):
 
 def _backend(ctx: ToolContext) -> TraceBackend:
     if ctx.traces is None:
-        raise BackendError("no trace backend is configured (traces.backend: otlp-file, jaeger or tempo)")
+        raise BackendError(
+            "no trace backend is configured (set MEDIC_TRACES_BACKEND: otlp-file, jaeger or tempo)"
+        )
     return ctx.traces
 
 
