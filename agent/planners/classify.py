@@ -20,13 +20,45 @@ SURGE_RATIO = 1.3  # incoming traffic this much above its pre-onset level is a s
 class Verdict(BaseModel):
     kind: FaultKind
     confidence: float = Field(ge=0, le=1)
-    because: list[str] = Field(description="the facts the rule stood on, in words")
-    facts: list[str] = Field(description="keys of Findings.evidence that support it")
+    because: list[str] = Field(description="the facts the rule stood on, in words and units")
+    facts: list[str] = Field(
+        description="keys of Findings.evidence that support it: only facts that hold, `rank` last"
+    )
+
+    @property
+    def own_facts(self) -> list[str]:
+        """Supporting facts beyond the anomaly ranking (a rollout, pod states, saturation, logs, a node)."""
+        return [f for f in self.facts if f != "rank"]
 
 
-def _deployed_at_onset(f: Findings) -> bool:
+def deployed_at_onset(f: Findings) -> bool:
+    """A revision became current close enough before (or just after) the onset to be its trigger."""
     age = f.revision_age_s
     return age is not None and -NEAR_ONSET_S <= age <= NEAR_ONSET_S / 3
+
+
+def _rollout_words(f: Findings) -> list[str]:
+    if not deployed_at_onset(f) or f.revision_age_s is None:
+        return []
+    minutes = round(-f.revision_age_s / 60)
+    when = f"{minutes} min before the onset" if minutes >= 1 else "right at the onset"
+    return [f"a new revision became current {when}"]
+
+
+def _log_words(f: Findings) -> list[str]:
+    return [f'log: "{f.log_excerpt}"'] if f.log_excerpt else []
+
+
+def _evicted_words(f: Findings) -> str:
+    if f.pods_checked and f.evicted_pods:
+        share = f.evicted_pods / f.pods_checked
+        return f"{f.evicted_pods} of the {f.pods_checked} pods on it evicted ({share:.0%})".replace("%", " %")
+    return f"{f.evicted_pods} evicted pods"
+
+
+def _holding(**facts: bool) -> list[str]:
+    """The fact keys whose condition holds, in the order given, then `rank`."""
+    return [name for name, held in facts.items() if held] + ["rank"]
 
 
 def _score(base: float, corroborating: int) -> float:
@@ -39,88 +71,135 @@ def classify(f: Findings) -> Verdict:
     own_latency = f.signal("latency_p99") >= STRONG
     callers_errors = f.signal("callers_error_ratio") >= STRONG
     callers_latency = f.signal("callers_latency_p99") >= STRONG
-    deployed = _deployed_at_onset(f)
+    deployed = deployed_at_onset(f)
     resource = f.cpu_at_limit or f.throttled or f.signal("cpu_throttling") >= STRONG
     cpu_per_request_up = f.signal("cpu_per_request") >= STRONG
+    saturated = f.cpu_at_limit or f.throttled
+    logs = f.config_error_logs or f.error_logs
 
     if f.entity_kind == "node" or f.node_conditions:
         pressure = [c for c in f.node_conditions if c.endswith("Pressure") or c == "Ready"]
         return Verdict(
             kind="node_pressure",
             confidence=_score(0.5, bool(pressure) + (f.evicted_pods > 0) + (f.signal("failed_pods") > 0)),
-            because=[f"node condition {', '.join(pressure) or 'changed'}", f"{f.evicted_pods} evicted pods"],
-            facts=["rank", "node", "pods"],
+            because=[
+                f"node condition {', '.join(pressure) or 'changed'}",
+                _evicted_words(f),
+                *f.change("failed_pods"),
+            ],
+            facts=_holding(node=bool(f.node_conditions), pods=f.evicted_pods > 0),
         )
     if f.entity_kind == "pod":
         return Verdict(
             kind="pod_failure",
             confidence=_score(0.6, (f.signal("pod_error_ratio") >= STRONG) + 1),
-            because=["one pod fails its requests while its siblings are healthy"],
-            facts=["rank"],
+            because=[
+                "one pod fails its requests while its siblings are healthy",
+                *f.change("pod_error_ratio"),
+            ],
+            facts=_holding(),
         )
     if f.oom_killed or (f.memory_at_limit and f.restarts > 0):
         return Verdict(
             kind="memory_leak",
             confidence=_score(0.5, f.oom_killed + f.memory_at_limit + (f.restarts > 0)),
-            because=["containers OOMKilled", "memory climbing to the limit"],
-            facts=["pods", "saturation", "rank"],
+            because=(["containers OOMKilled"] if f.oom_killed else [])
+            + [f"{f.restarts} restarts", "memory climbing to the limit", *f.change("memory_vs_limit")]
+            + f.change("latency_p99"),
+            facts=_holding(pods=f.oom_killed or f.restarts > 0, saturation=f.memory_at_limit or f.oom_killed),
         )
     if f.crashlooping or (f.restarts > 0 and f.error_terminations and not f.oom_killed):
         return Verdict(
             kind="crashloop",
             confidence=_score(0.5, deployed + f.config_error_logs + f.crashlooping),
-            because=["pods in CrashLoopBackOff / restarting with errors"]
-            + (["a new revision right before the onset"] if deployed else [])
-            + (["configuration errors in the logs"] if f.config_error_logs else []),
-            facts=["pods", "rollout", "logs", "rank"],
+            because=[
+                f"pods in CrashLoopBackOff, {f.restarts} restarts"
+                if f.crashlooping
+                else f"{f.restarts} restarts with errors"
+            ]
+            + _rollout_words(f)
+            + (["configuration errors in the logs"] if f.config_error_logs and not f.log_excerpt else [])
+            + f.change("callers_error_ratio")
+            + _log_words(f),
+            facts=_holding(pods=True, rollout=deployed, logs=logs),
         )
     if resource and (f.traffic_ratio or 1.0) >= SURGE_RATIO and not cpu_per_request_up:
         return Verdict(
             kind="traffic_surge",
             confidence=_score(0.5, f.throttled + f.cpu_at_limit + 1),
             because=[
-                f"incoming traffic ×{f.traffic_ratio:.1f} and CPU pinned at its limit (utilisation > 1)"
+                f"incoming traffic ×{f.traffic_ratio:.1f} its baseline and CPU pinned at its limit"
+                " (utilisation > 1)",
+                *f.change("cpu_throttling"),
+                *f.change("latency_p99"),
             ],
-            facts=["saturation", "rank"],
+            facts=_holding(saturation=saturated),
         )
     if resource or cpu_per_request_up:
         return Verdict(
             kind="cpu_hog",
             confidence=_score(0.5, f.throttled + f.cpu_at_limit + cpu_per_request_up),
-            because=["CPU at its limit and throttled without more traffic"],
-            facts=["saturation", "rank"],
+            because=[
+                "CPU at its limit and throttled without more traffic",
+                *f.change("cpu_per_request"),
+                *f.change("cpu_throttling"),
+                *f.change("latency_p99"),
+            ],
+            facts=_holding(saturation=saturated),
         )
     if deployed and (own_errors or own_latency or callers_errors):
         return Verdict(
             kind="bad_deploy",
-            confidence=_score(0.55, own_errors + own_latency + callers_errors),
-            because=["a new revision right before the onset", "its own error ratio / latency went up"],
-            facts=["rollout", "rank"],
+            confidence=_score(0.55, own_errors + own_latency + callers_errors + f.error_logs),
+            because=_rollout_words(f)
+            + (f.change("error_ratio") if own_errors else [])
+            + (f.change("latency_p99") if own_latency else [])
+            + (f.change("callers_error_ratio") if callers_errors and not own_errors else [])
+            + _log_words(f),
+            facts=_holding(rollout=True, logs=logs),
         )
     if callers_errors and not own_errors:
         return Verdict(
             kind="packet_loss",
             confidence=_score(0.5, 1 + callers_latency),
-            because=["callers see errors towards it while its own server metrics are normal"],
-            facts=["rank"],
+            because=[
+                "callers see errors towards it while its own server metrics are normal",
+                *f.change("callers_error_ratio"),
+                *f.change("callers_latency_p99"),
+            ],
+            facts=_holding(),
         )
     if callers_latency and not own_errors:
         return Verdict(
             kind="dependency_latency",
             confidence=_score(0.5, 1 + (f.has_workload is False) + (not resource)),
-            because=["callers wait longer on it", "no resource signal on it"],
-            facts=["rank", "rollout"],
+            because=[
+                "callers wait longer on it",
+                *f.change("callers_latency_p99"),
+                "no resource signal on it",
+            ]
+            + (
+                ["it has no workload in the cluster (an external dependency)"]
+                if f.has_workload is False
+                else []
+            ),
+            facts=_holding(rollout=f.has_workload is False),
         )
     if own_errors:
         return Verdict(
             kind="bad_deploy",
             confidence=_score(0.3, deployed),
-            because=["its own error ratio went up"],
-            facts=["rank", "rollout"],
+            because=[
+                "its own error ratio went up",
+                *f.change("error_ratio"),
+                *_rollout_words(f),
+                *_log_words(f),
+            ],
+            facts=_holding(rollout=deployed, logs=logs),
         )
     return Verdict(
         kind="dependency_latency",
         confidence=0.3,
-        because=["its latency went up without an error or a resource signal"],
-        facts=["rank"],
+        because=["its latency went up without an error or a resource signal", *f.change("latency_p99")],
+        facts=_holding(),
     )

@@ -13,10 +13,14 @@ from pydantic import BaseModel, Field, JsonValue
 
 from agent.diagnosis import EntityKind
 from agent.state import PlannerView, Step
+from tools.metrics.units import describe_change
 
 CONFIG_ERROR = re.compile(
     r"config|invalid|missing|parse|unknown (key|option|field)|not set|environment", re.I
 )
+# What a crash or a broken release writes: the line an on-call engineer looks for first.
+EXCEPTION = re.compile(r"exception|traceback|panic|fatal|segfault|stack ?trace|unhandled", re.I)
+EXCERPT_CHARS = 240
 NEAR_ONSET_S = 15 * 60.0  # a rollout this close before (or soon after) the onset counts as its trigger
 
 
@@ -29,16 +33,24 @@ class Findings(BaseModel):
     score: float = 0.0
     explained_by: str | None = None
     sigmas: dict[str, float] = Field(default_factory=dict, description="ranked signal -> signed sigmas")
+    changes: dict[str, str] = Field(
+        default_factory=dict, description="ranked signal -> its change in units, e.g. error ratio 0 % → 31 %"
+    )
     traffic_ratio: float | None = None
     has_workload: bool | None = None
-    revision_age_s: float | None = Field(None, description="newest revision's creation minus the onset")
+    revision_age_s: float | None = Field(
+        None, description="when the newest revision became current, minus the onset"
+    )
     older_revision_age_s: float | None = None
     restarts: int = 0
     crashlooping: bool = False
     oom_killed: bool = False
     error_terminations: bool = False
     evicted_pods: int = 0
+    pods_checked: int = Field(0, description="pods listed for its workload or on its node")
     config_error_logs: bool = False
+    error_logs: bool = Field(False, description="an exception, stack trace or fatal error in its logs")
+    log_excerpt: str | None = Field(None, description="the log line that says most about the fault")
     memory_at_limit: bool = False
     cpu_at_limit: bool = False
     throttled: bool = False
@@ -50,6 +62,10 @@ class Findings(BaseModel):
 
     def signal(self, name: str) -> float:
         return self.sigmas.get(name, 0.0)
+
+    def change(self, name: str) -> list[str]:
+        """The signal's change in units, as a list to splice into reasons (empty when it did not move)."""
+        return [self.changes[name]] if name in self.changes else []
 
 
 def num(value: object, default: float = 0.0) -> float:
@@ -107,7 +123,13 @@ def candidates_from_rank(view: PlannerView) -> list[Findings]:
         )
         for sig in rows(row.get("signals")):
             if num(sig.get("score")) > 0:
-                f.sigmas[str(sig["signal"])] = num(sig.get("sigmas"))
+                name = str(sig["signal"])
+                f.sigmas[name] = num(sig.get("sigmas"))
+                baseline, peak = sig.get("baseline"), sig.get("peak")
+                f.changes[name] = str(
+                    sig.get("change")
+                    or describe_change(name, num(baseline) if baseline is not None else None, num(peak))
+                )
         f.cite("rank", _rank_evidence(step, f.entity))
         out.append(f)
     return out
@@ -126,13 +148,14 @@ def add_kube_facts(f: Findings, view: PlannerView) -> None:
         if step.call.args.get("name") != service:
             continue
         f.has_workload = step.status == "ok"
+        # Newest revision last; its age runs from when it became current (a rollback reuses an old
+        # ReplicaSet, whose creation time says nothing about the rollback). Unknown stays unknown.
         revisions = rows(step.data.get("revisions"))
-        created = [parse_time(r.get("created")) for r in revisions]
-        stamps = sorted(c for c in created if c is not None)
-        if stamps and onset is not None:
-            f.revision_age_s = (stamps[-1] - onset).total_seconds()
-            if len(stamps) > 1:
-                f.older_revision_age_s = (stamps[-2] - onset).total_seconds()
+        became = [parse_time(r.get("became_current")) for r in revisions]
+        if became and onset is not None:
+            newest, older = became[-1], became[-2] if len(became) > 1 else None
+            f.revision_age_s = (newest - onset).total_seconds() if newest else None
+            f.older_revision_age_s = (older - onset).total_seconds() if older else None
         f.cite("rollout", step.evidence[-1:])
     for step in steps_of(view, "kube_pods"):
         if step.call.args.get("workload") != service and not (
@@ -140,6 +163,7 @@ def add_kube_facts(f: Findings, view: PlannerView) -> None:
         ):
             continue
         for pod in rows(step.data.get("pods")):
+            f.pods_checked += 1
             if pod.get("phase") == "Failed" or pod.get("reason") == "Evicted":
                 f.evicted_pods += 1
             for c in rows(pod.get("containers")):
@@ -159,14 +183,7 @@ def add_kube_facts(f: Findings, view: PlannerView) -> None:
             f.throttled |= "CPU throttled" in flags
             f.oom_killed |= bool(pod.get("oom_killed"))
         f.cite("saturation", step.evidence[:2])
-    for step in steps_of(view, "pod_logs"):
-        pod_name = str(step.call.args.get("pod") or "")
-        if service and pod_name.startswith(f"{service}-") and step.status == "ok":
-            raw = step.data.get("lines")
-            lines = [str(x) for x in raw] if isinstance(raw, list) else []
-            if any(CONFIG_ERROR.search(x) for x in lines):
-                f.config_error_logs = True
-                f.cite("logs", step.evidence)
+    add_log_facts(f, view)
     for step in steps_of(view, "kube_nodes"):
         for node in rows(step.data.get("nodes")):
             if f"node/{node.get('name')}" != f.entity:
@@ -176,3 +193,24 @@ def add_kube_facts(f: Findings, view: PlannerView) -> None:
                 if cond.get("status") != healthy:
                     f.node_conditions.append(str(cond.get("type")))
             f.cite("node", [e for e in step.evidence if f":node:{node.get('name')}:" in e])
+
+
+def add_log_facts(f: Findings, view: PlannerView) -> None:
+    """Error lines in the logs of `f`'s pods: a configuration error, an exception or crash, and the one
+    line that says most about it (an exception naming the release before a generic error line)."""
+    service = f.service
+    for step in steps_of(view, "pod_logs"):
+        pod_name = str(step.call.args.get("pod") or "")
+        if not service or not pod_name.startswith(f"{service}-") or step.status != "ok":
+            continue
+        raw = step.data.get("lines")
+        lines = [str(x) for x in raw] if isinstance(raw, list) else []
+        config = [x for x in lines if CONFIG_ERROR.search(x)]
+        crash = [x for x in lines if EXCEPTION.search(x)]
+        f.config_error_logs |= bool(config)
+        f.error_logs |= bool(crash)
+        best = (crash or config)[-1:]  # the newest of the most telling kind
+        if best:
+            f.cite("logs", step.evidence)
+            if f.log_excerpt is None:
+                f.log_excerpt = best[0].strip()[:EXCERPT_CHARS]

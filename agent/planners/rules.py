@@ -3,31 +3,33 @@
 Round 1: golden signals of the alerted services, the dependency graph from traces, the anomaly
 ranking of the namespace, the firing alerts. Round 2: for the top candidates (the ranking's best
 unexplained entities and the deepest anomalous dependency), rollout history, pods, saturation,
-events and nodes. Round 3: the logs of the top candidate's unhealthy pod. Then done.
+events and nodes. Round 3: the logs of the top candidate's unhealthy pod. Then done. When the ranking
+failed because Prometheus could not be read, rounds 2 and 3 and the diagnosis come from
+`agent.planners.degraded` (Kubernetes, traces and logs only).
 
 Nothing here knows a service, namespace or scenario name; the same view always gives the same plan.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import JsonValue
 
 from agent.diagnosis import Diagnosis, Hypothesis, label_for
 from agent.planner import DiagnosisResult, Plan
-from agent.planners.classify import STRONG, classify
+from agent.planners.classify import STRONG, classify, deployed_at_onset
+from agent.planners.degraded import diagnose_without_metrics, metrics_unavailable, plan_round
 from agent.planners.findings import (
     Findings,
     add_kube_facts,
     candidates_from_rank,
     num,
-    parse_time,
     rank_data,
     rows,
     steps_of,
 )
+from agent.planners.ruled_out import ruled_out
 from agent.state import PlannerView, ToolCall
+from tools.metrics.units import fmt_sigmas
 
 MAX_CALLS = 15
 MAX_CANDIDATES = 2
@@ -80,6 +82,32 @@ def top_candidates(view: PlannerView) -> list[Findings]:
     return chosen
 
 
+def log_target(view: PlannerView, f: Findings) -> tuple[str, bool] | None:
+    """The pod whose log says most about `f`, and whether to read its previous container: one that
+    restarted (the crash is in the previous container's log), else, when a rollout right before the
+    onset is suspected, a pod of the newest revision (the new release's errors are in its own log)."""
+    pods = [
+        pod
+        for step in steps_of(view, "kube_pods")
+        if f.service is not None and step.call.args.get("workload") == f.service
+        for pod in rows(step.data.get("pods"))
+    ]
+    for pod in pods:
+        if any(num(c.get("restart_count")) > 0 for c in rows(pod.get("containers"))):
+            return str(pod["name"]), True
+    add_kube_facts(f, view)
+    if not pods or not deployed_at_onset(f):
+        return None
+    newest = [
+        str(r.get("replicaset") or "")
+        for step in steps_of(view, "kube_workload")
+        if step.call.args.get("name") == f.service
+        for r in rows(step.data.get("revisions"))[-1:]
+    ]
+    fresh = [p for p in pods if newest and newest[-1] and str(p["name"]).startswith(f"{newest[-1]}-")]
+    return str((fresh or pods)[0]["name"]), False
+
+
 class RulesPlanner:
     """A fixed investigation and a rule-based diagnosis; no model, no randomness."""
 
@@ -112,6 +140,10 @@ class RulesPlanner:
             return calls
         if not ns:
             return []
+        if metrics_unavailable(view):
+            return [
+                _call(round_no, tool, args, n) for n, (tool, args) in enumerate(plan_round(view, round_no))
+            ]
         candidates = top_candidates(view)
         if round_no == 2:
             if any(c.entity_kind != "node" for c in candidates):
@@ -129,15 +161,11 @@ class RulesPlanner:
                 add("kube_pods", namespace=ns, workload=c.service)
                 add("workload_saturation", workload=c.service, namespace=ns)
             return calls
-        # round 3: the logs of the most suspicious pod of the top candidate
-        for step in steps_of(view, "kube_pods"):
-            if not candidates or step.call.args.get("workload") != candidates[0].service:
-                continue
-            for pod in rows(step.data.get("pods")):
-                restarted = any(num(c.get("restart_count")) > 0 for c in rows(pod.get("containers")))
-                if restarted:
-                    add("pod_logs", namespace=ns, pod=pod["name"], previous=True, grep=LOG_GREP)
-                    return calls
+        # round 3: the logs of the top candidate's most telling pod
+        target = log_target(view, candidates[0]) if candidates else None
+        if target is not None:
+            pod, previous = target
+            add("pod_logs", namespace=ns, pod=pod, previous=previous, grep=LOG_GREP)
         return calls
 
     def diagnose(self, view: PlannerView) -> DiagnosisResult:
@@ -145,26 +173,28 @@ class RulesPlanner:
 
 
 def diagnose(view: PlannerView) -> Diagnosis:
-    """Hypotheses for the candidates, best first, or healthy when nothing stands out."""
+    """Hypotheses for the candidates, best first, or healthy when nothing stands out. Each cites the
+    facts that hold (a rollout at the onset, pod states, saturation, logs, a node condition) and the
+    ranking; a secondary one that has nothing but the ranking is dropped (`checked_against`)."""
     data = rank_data(view)
     candidates = top_candidates(view)
+    if data is None and metrics_unavailable(view):
+        return diagnose_without_metrics(view)
     if data is None:
         return Diagnosis(healthy=False, summary="the anomaly ranking could not be computed; no diagnosis")
     if not candidates:
-        return Diagnosis(
-            healthy=True,
-            summary=f"nothing is wrong: no entity of {view.incident.namespace} moved beyond "
-            f"{data.get('threshold')} robust sigmas since the onset; alert noise or a healthy peak",
-        )
+        return Diagnosis(healthy=True, summary=_healthy_summary(view, data))
     hypotheses = []
     for rank, f in enumerate(candidates):
         add_kube_facts(f, view)
         verdict = classify(f)
+
+        def observed(fact: str, f: Findings = f) -> list[str]:
+            return [i for i in f.evidence.get(fact, []) if i in view.evidence]
+
+        # only facts that hold are cited: a second hypothesis left with the ranking alone is dropped
+        own = [i for fact in verdict.own_facts for i in observed(fact)]
         confidence = verdict.confidence if rank == 0 else round(verdict.confidence * 0.6, 2)
-        evidence = [i for fact in verdict.facts for i in f.evidence.get(fact, [])]
-        evidence = [i for i in dict.fromkeys(evidence) if i in view.evidence] or [
-            i for i in f.evidence.get("rank", []) if i in view.evidence
-        ]
         hypotheses.append(
             Hypothesis(
                 entity=f.entity,
@@ -173,8 +203,8 @@ def diagnose(view: PlannerView) -> Diagnosis:
                 fault_kind=verdict.kind,
                 confidence=confidence,
                 label=label_for(confidence),
-                summary=f"{f.entity}: {verdict.kind.replace('_', ' ')} ({'; '.join(verdict.because)})",
-                evidence=evidence,
+                summary=f"{f.entity}: {verdict.kind.replace('_', ' ')}: {'; '.join(verdict.because)}",
+                evidence=list(dict.fromkeys(own + observed("rank"))),
                 ruled_out=ruled_out(view, f),
             )
         )
@@ -187,53 +217,16 @@ def diagnose(view: PlannerView) -> Diagnosis:
     ).checked_against(set(view.evidence))
 
 
-def ruled_out(view: PlannerView, f: Findings) -> list[str]:
-    """What was checked and does not explain the incident: explained callers, harmless rollouts."""
+def _healthy_summary(view: PlannerView, data: dict[str, JsonValue]) -> str:
+    """Nothing stood out: say how far the largest change went, in units, so a reader can judge."""
     ranked = candidates_from_rank(view)
-    explained = {c.service: c.explained_by for c in ranked if c.explained_by in (f.entity, f.service)}
-    notes = [
-        f"{c.entity} is anomalous too, but only through its dependency {c.explained_by}"
-        for c in ranked
-        if c.explained_by in (f.entity, f.service)
-    ]
-    for other in ranked:
-        if other.entity == f.entity or other.service is None:
-            continue
-        add_kube_facts(other, view)
-        age = other.revision_age_s
-        if age is not None and age < -30 * 60 and other.score < STRONG:
-            notes.append(
-                f"{other.service} was deployed {-age / 60:.0f} min before the onset, but its signals are flat"
-            )
-    # Rollouts the namespace's events show, on workloads the ranking found quiet or explained by the
-    # cause: the change an on-call engineer suspects first, checked and set aside.
-    scores = {c.service: c.score for c in ranked if c.service}
-    for deployment, when in recent_rollouts(view).items():
-        score = scores.get(deployment, 0.0)
-        if deployment == f.service or (score >= STRONG and deployment not in explained):
-            continue
-        if any(note.startswith(f"{deployment} was") for note in notes):
-            continue
-        minutes = (view.incident.as_of - when).total_seconds() / 60
-        why = (
-            f"its anomaly comes from its dependency {explained[deployment]}"
-            if deployment in explained
-            else f"its signals are flat ({score:.1f} robust sigmas)"
-        )
-        notes.append(f"{deployment} was rolled out {minutes:.0f} min before the investigation, but {why}")
-    return notes[:6]
-
-
-def recent_rollouts(view: PlannerView) -> dict[str, datetime]:
-    """Deployments whose ReplicaSets were scaled (a rollout) in the events the investigation read."""
-    found: dict[str, datetime] = {}
-    for step in steps_of(view, "kube_events"):
-        for event in rows(step.data.get("events")):
-            if event.get("reason") != "ScalingReplicaSet" or event.get("object_kind") != "Deployment":
-                continue
-            when = parse_time(event.get("first_seen") or event.get("last_seen"))
-            name = str(event.get("object_name") or "")
-            if not name or when is None:
-                continue
-            found[name] = max(found.get(name, when), when)
-    return found
+    largest = next((c for c in ranked if c.changes), None)
+    detail = (
+        f" (largest change: {largest.entity} {next(iter(largest.changes.values()))}, score {fmt_sigmas(largest.score)})"
+        if largest
+        else ""
+    )
+    return (
+        f"nothing is wrong: no entity of {view.incident.namespace} moved beyond "
+        f"{fmt_sigmas(num(data.get('threshold')))} since the onset{detail}; alert noise or a healthy peak"
+    )

@@ -14,7 +14,7 @@ from agent.planners import RulesPlanner
 from agent.planners.classify import classify
 from agent.planners.findings import Findings
 from agent.state import Budget, PlannerView, Usage
-from tests.agent.triage_driver import run_triage, scenario_incident
+from tests.agent.triage_driver import run_triage, scenario_incident, shipped_triage
 from tests.sandbox_fixture import SHIPPED, SandboxPool, tool_context
 
 MAX_CALLS = 15
@@ -85,10 +85,13 @@ def test_no_ranking_means_no_diagnosis_rather_than_a_guess() -> None:
 
 
 def _check_triage(scenario_ref: str | Path, pool: SandboxPool) -> None:
-    scenario, info = pool.get(scenario_ref)
-    with ExitStack() as stack:
-        ctx = tool_context(info, scenario.end_utc, stack)
-        triage = run_triage(RulesPlanner(), scenario_incident(scenario), ctx)
+    if isinstance(scenario_ref, str):
+        scenario, triage = shipped_triage(scenario_ref, pool)
+    else:
+        scenario, info = pool.get(scenario_ref)
+        with ExitStack() as stack:
+            ctx = tool_context(info, scenario.end_utc, stack)
+            triage = run_triage(RulesPlanner(), scenario_incident(scenario), ctx)
     diagnosis = triage.diagnosis
     assert triage.tool_calls <= MAX_CALLS
     print(f"{scenario.id}: {triage.tool_calls} calls, {triage.rounds} rounds, {triage.wall_s:.1f}s")

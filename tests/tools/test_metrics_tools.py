@@ -29,9 +29,16 @@ def test_golden_signals_show_the_error_burst_at_as_of_and_not_before(prom_ctx: T
     assert server["error_ratio"]["before"] < 0.01
     assert server["latency_p99_s"]["now"] > 3 * server["latency_p99_s"]["before"]
     assert abs(server["request_rate"]["now"] - 20) < 0.5  # 2 pods x 10/s
+    units = {signal: values["unit"] for signal, values in server.items()}
+    assert units == {
+        "request_rate": "per_second",
+        "error_ratio": "ratio",
+        "latency_p50_s": "seconds",
+        "latency_p99_s": "seconds",
+    }
     callers = js(now)["callers"]
     assert isinstance(callers, dict) and abs(callers["frontend"]["error_ratio"] - 0.3) < 0.01
-    assert "error ratio: 30%" in now.summary and "caller frontend" in now.summary
+    assert "error ratio: 30 %" in now.summary and "caller frontend" in now.summary
     assert any(e.id.startswith("prom:golden.error_ratio:checkout:") for e in now.evidence)
 
     earlier = REGISTRY.run(

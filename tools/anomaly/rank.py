@@ -129,6 +129,7 @@ class SignalEvidence(BaseModel):
     baseline_median: float
     baseline_peak_sigmas: float = Field(description="how far the series already swung before onset")
     peak_value: float
+    current_value: float = Field(float("nan"), description="the last point of the window (NaN: none)")
 
 
 class Candidate(BaseModel):
@@ -229,6 +230,7 @@ def rank_root_causes(
             baseline_median=float(np.nan_to_num(base.median[i])),
             baseline_peak_sigmas=float(base_peak[i]),
             peak_value=float(post_values[i, peak_idx[i]]) if has_post else float("nan"),
+            current_value=_last_finite(post_values[i]),
         )
 
     candidates = []
@@ -248,6 +250,11 @@ def rank_root_causes(
     return Ranking(
         onset=onset, threshold=cfg.threshold, anomalous=top >= cfg.threshold, candidates=candidates
     )
+
+
+def _last_finite(values: FloatArray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite[-1]) if finite.size else float("nan")
 
 
 def _points_for(duration_s: float, times: FloatArray) -> int:
@@ -291,7 +298,8 @@ def _demote_explained(
             # Below the explainer and below every caller between it and us that it also explains.
             chain = [score for score, d in anomalous_below if explainer in (d, explained_by.get(d))]
             capped = min(propagating, cfg.explained_cap * min(chain))
-            if capped < propagating:
+            # a symptom even when already below the cap, unless a local signal of its own is anomalous
+            if local < cfg.threshold:
                 explained_by[entity] = explainer
             final[entity] = max(local, capped)
         else:

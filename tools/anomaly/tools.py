@@ -10,18 +10,21 @@ import numpy as np
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from tools.anomaly.incident_rank import detector_onset, fold_pods, ranked_subset, search_onset
-from tools.anomaly.rank import DEFAULT_RANK_CONFIG, Candidate
+from tools.anomaly.rank import DEFAULT_RANK_CONFIG, Candidate, SignalEvidence
 from tools.anomaly.signals import FetchedSignals, fetch_signals
 from tools.context import ToolContext
 from tools.contract import Evidence, ToolResult, evidence_id, tool
 from tools.errors import ToolError
 from tools.metrics.query import metrics_backend, range_step
 from tools.metrics.templates import DURATION_PATTERN, NAME_PATTERN, duration_seconds
-from tools.summary import bounded_summary, fmt_number
+from tools.metrics.units import describe_change, fmt_sigmas, unit_of
+from tools.summary import bounded_summary
 from tools.traces.backend import TraceQuery
 from tools.traces.graph import dependency_graph
 
 TRACE_GRAPH_MINUTES = 15
+SHOWN_SIGNAL_SCORE = 2.0  # signals that moved less than this (robust sigmas) are left out of the text
+SHOWN_SIGNALS = 4
 
 
 def iso(ts: float | None) -> str | None:
@@ -47,7 +50,29 @@ def _entity_kind(entity: str) -> str:
     return "pod" if entity.startswith("pod/") else "node" if entity.startswith("node/") else "service"
 
 
-def _candidate_row(c: Candidate, service: str | None, traffic_ratio: float | None) -> dict[str, JsonValue]:
+def _finite(value: float) -> float | None:
+    return value if np.isfinite(value) else None
+
+
+def signal_row(e: SignalEvidence) -> dict[str, JsonValue]:
+    """One signal of a candidate: its score, and its baseline, peak and current value in its unit."""
+    unit = unit_of(e.signal)
+    return {
+        "signal": e.signal,
+        "kind": e.kind,
+        "sigmas": round(e.sigmas, 2),
+        "score": round(e.score, 2),
+        "started_at": iso(e.started_at),
+        "unit": unit,
+        "baseline": _finite(e.baseline_median),
+        "peak": _finite(e.peak_value),
+        "current": _finite(e.current_value),
+        "change": describe_change(e.signal, _finite(e.baseline_median), _finite(e.peak_value), unit),
+    }
+
+
+def candidate_row(c: Candidate, service: str | None, traffic_ratio: float | None) -> dict[str, JsonValue]:
+    """A ranked entity as the tool's data gives it (and as planners read it)."""
     return {
         "traffic_ratio": traffic_ratio,
         "entity": c.entity,
@@ -56,19 +81,20 @@ def _candidate_row(c: Candidate, service: str | None, traffic_ratio: float | Non
         "score": round(c.score, 2),
         "raw_score": round(c.raw_score, 2),
         "explained_by": c.explained_by,
-        "signals": [
-            {
-                "signal": e.signal,
-                "kind": e.kind,
-                "sigmas": round(e.sigmas, 2),
-                "score": round(e.score, 2),
-                "started_at": iso(e.started_at),
-                "baseline": e.baseline_median,
-                "peak": e.peak_value if np.isfinite(e.peak_value) else None,
-            }
-            for e in c.evidence
-        ],
+        "signals": [signal_row(e) for e in c.evidence],
     }
+
+
+def candidate_line(c: Candidate) -> str:
+    """One line per candidate for people and models: what moved, in units, the score second."""
+    moved = [e for e in c.evidence if e.score >= SHOWN_SIGNAL_SCORE][:SHOWN_SIGNALS]
+    signals = "; ".join(
+        f"{describe_change(e.signal, _finite(e.baseline_median), _finite(e.peak_value))}"
+        f" ({fmt_sigmas(e.sigmas, signed=True)})"
+        for e in moved
+    )
+    why = f" [explained by {c.explained_by}]" if c.explained_by else ""
+    return f"{c.entity} (score {fmt_sigmas(c.score)}){why}: {signals or 'no signal moved'}"
 
 
 def traffic_ratio(fetched: FetchedSignals, service: str | None, onset: float) -> float | None:
@@ -145,7 +171,7 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
         return entity if kind == "service" else fetched.pod_service.get(entity[4:]) if kind == "pod" else None
 
     rows = [
-        _candidate_row(c, service_of(c.entity), traffic_ratio(fetched, service_of(c.entity), ranking.onset))
+        candidate_row(c, service_of(c.entity), traffic_ratio(fetched, service_of(c.entity), ranking.onset))
         for c in candidates[: args.top]
     ]
     at = ctx.as_of.isoformat()
@@ -156,21 +182,15 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
             source="anomaly",
             description=(
                 f"root-cause ranking of {args.namespace} at {at} (onset {onset}): "
-                + ", ".join(f"{c.entity} {c.score:.0f}σ" for c in candidates[:3])
-                + ("" if anomalous else f"; nothing above {cfg.threshold:.0f}σ")
+                + ", ".join(f"{c.entity} {fmt_sigmas(c.score)}" for c in candidates[:3])
+                + ("" if anomalous else f"; nothing above {fmt_sigmas(cfg.threshold)}")
             ),
             query=f"rank_root_causes {args.namespace} lookback={args.lookback}",
         )
     ]
     lines = []
     for c in candidates[: args.top]:
-        signals = ", ".join(
-            f"{e.signal} {e.sigmas:+.0f}σ ({fmt_number(e.baseline_median)}→{fmt_number(e.peak_value)})"
-            for e in c.evidence
-            if e.score > 0
-        )
-        why = f" [explained by {c.explained_by}]" if c.explained_by else ""
-        line = f"{c.entity}: {c.score:.1f}σ{why}; {signals or 'no signal moved'}"
+        line = candidate_line(c)
         lines.append(line)
         if c.score >= cfg.threshold:
             evidence.append(
@@ -181,9 +201,9 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
                 )
             )
     verdict = (
-        f"top candidate {top.entity} at {top.score:.1f}σ"
+        f"top candidate {top.entity} at {fmt_sigmas(top.score)}"
         if anomalous and top
-        else f"nothing anomalous (top score under {cfg.threshold:.0f}σ)"
+        else f"nothing anomalous (top score under {fmt_sigmas(cfg.threshold)})"
     )
     no_graph = f" (ranked without the trace call graph: {traces_failed})" if traces_failed else ""
     summary, cut = bounded_summary(

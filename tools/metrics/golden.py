@@ -14,7 +14,8 @@ from tools.errors import UnknownEntity
 from tools.metrics.client import MetricsBackend
 from tools.metrics.query import metrics_backend
 from tools.metrics.templates import DURATION_PATTERN, NAME_PATTERN, duration_seconds, render
-from tools.summary import bounded_summary, fmt_number
+from tools.metrics.units import fmt_value, unit_of
+from tools.summary import bounded_summary
 
 SERVER_SIGNALS = {  # signal -> (template, quantile)
     "request_rate": ("request_rate", 0.0),
@@ -58,13 +59,7 @@ def _scalar(backend: MetricsBackend, promql: str, at: datetime) -> float | None:
 
 
 def _fmt(signal: str, value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if signal == "error_ratio":
-        return f"{value * 100:.3g}%"
-    if signal.startswith("latency"):
-        return f"{value * 1000:.3g}ms"
-    return f"{fmt_number(value)}/s"
+    return fmt_value(value, unit_of(signal))
 
 
 @tool(effect="read")
@@ -84,12 +79,15 @@ def golden_signals(ctx: ToolContext, args: GoldenSignalsInput) -> ToolResult:
     queries: dict[str, JsonValue] = {}
     evidence: list[Evidence] = []
     lines: list[str] = []
+    rates: list[float] = []
     for signal, (name, quantile) in SERVER_SIGNALS.items():
         promql = render(
             templates[name], namespace=args.namespace, service=args.service, window=window, quantile=quantile
         )
         now, then = _scalar(backend, promql, ctx.as_of), _scalar(backend, promql, before)
-        server[signal] = {"now": now, "before": then}
+        server[signal] = {"now": now, "before": then, "unit": unit_of(signal)}
+        if signal == "request_rate":
+            rates = [v for v in (now, then) if v is not None]
         queries[signal] = promql
         line = f"{signal.replace('_s', '').replace('_', ' ')}: {_fmt(signal, now)} (was {_fmt(signal, then)})"
         lines.append(line)
@@ -127,7 +125,7 @@ def golden_signals(ctx: ToolContext, args: GoldenSignalsInput) -> ToolResult:
         max_tokens=ctx.config.summary_max_tokens,
         unit="lines",
     )
-    no_traffic = server["request_rate"] == {"now": None, "before": None}
+    no_traffic = not rates
     return ToolResult(
         status="no_data" if no_traffic else "ok",
         data={

@@ -64,6 +64,33 @@ def test_a_caller_with_only_propagated_latency_ranks_below_its_failing_callee() 
     assert without_graph.entities[0] == "gateway"
 
 
+def test_a_caller_well_below_its_failing_callee_is_still_explained_by_it() -> None:
+    series = healthy(9)
+    # payments-db's latency jumps far more than the callers': their scores never needed capping
+    series["payments-db"]["latency_p99"][ONSET_INDEX:] += 2.0
+    series["checkout"]["latency_p99"][ONSET_INDEX:] += 0.5
+    series["gateway"]["latency_p99"][ONSET_INDEX:] += 0.3
+    ranking = rank_root_causes(SignalMatrix.from_entities(TIMES, series), onset=ONSET, calls=CALLS)
+    by_name = {c.entity: c for c in ranking.candidates}
+    assert ranking.entities[0] == "payments-db"
+    assert by_name["checkout"].score == by_name["checkout"].raw_score  # not lowered ...
+    assert by_name["checkout"].explained_by == "payments-db"  # ... and still a symptom
+    assert by_name["gateway"].explained_by == "payments-db"
+    assert by_name["search"].explained_by is None
+
+
+def test_each_signal_keeps_its_baseline_peak_and_current_value() -> None:
+    series = healthy(10)
+    series["checkout"]["latency_p99"][ONSET_INDEX:] += 0.5
+    series["checkout"]["latency_p99"][-1] = 0.42  # the last point, after the peak
+    ranking = rank_root_causes(SignalMatrix.from_entities(TIMES, series), onset=ONSET, calls=CALLS)
+    latency = ranking.candidates[0].evidence[0]
+    assert latency.signal == "latency_p99"
+    assert latency.baseline_median == pytest.approx(0.1, abs=0.01)
+    assert latency.peak_value == pytest.approx(0.6, abs=0.1)
+    assert latency.current_value == pytest.approx(0.42)
+
+
 def test_a_caller_with_its_own_resource_anomaly_is_not_demoted() -> None:
     series = healthy(3)
     series["payments-db"]["latency_p99"][ONSET_INDEX:] += 0.4
