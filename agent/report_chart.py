@@ -1,52 +1,66 @@
-"""A PNG of the key signals of the suspected service around the onset: error ratio, p99 latency, CPU.
+"""A PNG of the signals that show the diagnosed fault, around its onset.
 
-The on-call engineer's first question about a diagnosis is "show me": this chart puts the three
-signals that tell a bad deploy from a saturation from a leak on one time axis, with the onset and the
-investigation's instant marked. It queries the same named PromQL templates the tools use (so a
-deployment's overrides apply), relative to `as_of` (never the clock), and renders with matplotlib's
-Agg canvas directly (no pyplot global state, no display).
+The on-call engineer's first question about a diagnosis is "show me". The panels follow the diagnosed
+kind and entity (`agent.chart_panels`); the data comes from Prometheus through the same named PromQL
+templates the tools use; the window always holds the onset with some baseline before it, and the
+onset, the rollout, the alert and the investigation's instant are marked. Everything is relative to
+`as_of`, never the clock. `ChartInfo.panels` names what was drawn, so a reader (or a test) can check
+the chart fits the diagnosis without looking at pixels.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter
-from matplotlib.figure import Figure
 from pydantic import AwareDatetime, BaseModel, Field
 
-from tools.errors import ToolError
+from agent.chart_data import MarkerName, PlotPanel, Window, alert_start, fetch_panels
+from agent.chart_panels import CALLERS_VIEW, ROLLOUT_KINDS, ChartSubject, subject_of
+from agent.diagnosis import Diagnosis, FaultKind
+from agent.incident import Incident
+from agent.state import Step
 from tools.metrics.client import MetricsBackend, RangeSeries
-from tools.metrics.templates import DEFAULT_TEMPLATES, render, workload_pod_regex
 
-TARGET_POINTS = 120
+TARGET_POINTS = 240
 MIN_STEP_S = 15.0
-MAX_CPU_LINES = 8
-# (template, panel title, unit scale, y label)
-SIGNALS: tuple[tuple[str, str, float, str], ...] = (
-    ("error_ratio", "5xx ratio", 100.0, "%"),
-    ("latency_quantile", "p99 latency", 1000.0, "ms"),
-    ("cpu_usage_cores", "CPU per pod", 1.0, "cores"),
-)
-ONSET_SIGNALS = ("error_ratio", "latency_quantile")
+DEFAULT_WINDOW = timedelta(hours=1)
+MIN_BASELINE = timedelta(minutes=20)  # of calm before the onset, so the change reads as a change
+ROLLOUT_REACH = timedelta(hours=2)  # an older rollout is history, not part of this story
 
 
 class ChartInfo(BaseModel):
     """Where the chart is, what it shows, or why there is none."""
 
     path: str | None = Field(None, description="the PNG file; None: no chart")
-    note: str = Field("", description="why there is no chart, or which signals had no data")
+    note: str = Field("", description="why there is no chart, or which panels had no data")
     service: str | None = None
+    entity: str | None = Field(None, description="what the chart is about: a service, pod/… or node/…")
+    fault_kind: FaultKind | None = Field(None, description="the diagnosed kind the panels were chosen for")
+    panels: list[str] = Field(default_factory=list, description="the panels drawn, each with data")
+    points: dict[str, int] = Field(default_factory=dict, description="finite points plotted per panel")
     signals: list[str] = Field(default_factory=list, description="templates that had data")
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     onset: AwareDatetime | None = None
     onset_estimated: bool = Field(False, description="the onset was read off the plotted signals")
+    rollout: AwareDatetime | None = Field(None, description="the newest revision's rollout, if in the window")
+    alert: AwareDatetime | None = Field(None, description="when the alert started firing, if recorded")
+
+    def caption(self) -> str:
+        """One line for under the chart: what it shows and why."""
+        why = f"{self.fault_kind} on {self.entity}" if self.fault_kind else f"overview of {self.entity}"
+        shown = [
+            (at, name)
+            for name, at in (("rollout", self.rollout), ("onset", self.onset), ("alert", self.alert))
+            if at
+        ]
+        marks = [f"{name} {at:%H:%M}" for at, name in sorted(shown)]  # in the order they happened
+        marked = f"; marked: {', '.join(marks)} UTC" if marks else ""
+        return f"Panels ({why}): {', '.join(self.panels)}{marked}."
 
 
 def estimate_onset(series: list[RangeSeries], *, persist: int = 3) -> float | None:
@@ -72,118 +86,152 @@ def estimate_onset(series: list[RangeSeries], *, persist: int = 3) -> float | No
     return min(onsets) if onsets else None
 
 
-def _query(
-    backend: MetricsBackend,
-    promql: Mapping[str, str],
-    name: str,
-    *,
-    namespace: str | None,
-    service: str,
-    start: datetime,
-    end: datetime,
-    step_s: float,
-) -> list[RangeSeries]:
-    text = render(
-        promql.get(name, DEFAULT_TEMPLATES[name]),
-        namespace=namespace,
-        service=service,
-        pod_regex=workload_pod_regex(service),
-    )
-    found = backend.range(text, start, end, step_s)
-    return [s for s in found if any(math.isfinite(v) for _, v in s.points)]
+def _time(value: object) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _when(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, tz=UTC)
+def onset_from(steps: Sequence[Step]) -> datetime | None:
+    """The onset the investigation's ranking found (its last successful run)."""
+    ranked = [s for s in steps if s.call.tool == "rank_root_causes" and s.status == "ok"]
+    return _time(ranked[-1].data.get("onset")) if ranked else None
 
 
-def _draw(
-    out: Path,
-    title: str,
-    panels: list[tuple[str, float, str, list[RangeSeries]]],
-    onset: datetime | None,
-    as_of: datetime,
-) -> None:
-    figure = Figure(figsize=(9, 2.2 * len(panels) + 0.6), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, (label, scale, unit, series) in zip(axes, panels, strict=True):
-        for s in series[:MAX_CPU_LINES]:
-            xs = [_when(t) for t, _ in s.points]
-            ys = [v * scale if math.isfinite(v) else math.nan for _, v in s.points]
-            ax.plot(xs, ys, linewidth=1.2, label=s.labels.get("pod"))
-        ax.set_ylabel(f"{label} ({unit})", fontsize=8)
-        ax.set_ylim(bottom=0)  # every signal here is non-negative; a flat line should look flat
-        ax.grid(alpha=0.3)
-        if onset is not None:
-            ax.axvline(onset, color="tab:orange", linestyle="--", linewidth=1, label="onset")
-        ax.axvline(as_of, color="tab:red", linewidth=1, label="as_of")
-        ax.legend(fontsize=6, loc="upper left")
-    axes[-1].xaxis.set_major_formatter(DateFormatter("%H:%M", tz=UTC))
-    axes[-1].set_xlabel("UTC", fontsize=8)
-    figure.suptitle(title, fontsize=10)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, format="png")
+def rollout_from(steps: Sequence[Step], service: str | None) -> datetime | None:
+    """When the service's newest revision rolled out, from the investigation's rollout history."""
+    reads = [
+        s
+        for s in steps
+        if s.call.tool == "kube_workload" and s.status == "ok" and s.call.args.get("name") == service
+    ]
+    revisions = reads[-1].data.get("revisions") if reads and service else None
+    if not isinstance(revisions, list) or not revisions:
+        return None
+    newest = revisions[-1]  # newest last
+    if not isinstance(newest, dict):
+        return None
+    # When it became current: a rollback reuses an old ReplicaSet, whose creation time says nothing
+    # about the rollback; unknown stays unknown. Only a history without that field has just `created`.
+    return _time(newest["became_current"] if "became_current" in newest else newest.get("created"))
 
 
-def render_signal_chart(
+def chart_window(
+    as_of: datetime, onset: datetime | None, rollout: datetime | None
+) -> tuple[datetime, datetime]:
+    """[start, as_of]: at least the default hour, reaching back past the onset (and a rollout that
+    belongs to the story) by a baseline of a third of the episode, never less than MIN_BASELINE."""
+    start = as_of - DEFAULT_WINDOW
+    for at in (onset, rollout):
+        if at is not None and at <= as_of:
+            start = min(start, at - max(MIN_BASELINE, (as_of - at) / 3))
+    return start, as_of
+
+
+def _estimate(panels: list[PlotPanel]) -> datetime | None:
+    values = [
+        RangeSeries(labels={}, points=s.points)
+        for p in panels
+        if p.spec.style != "states"
+        for s in p.series
+        if s.role == "value"
+    ]
+    guess = estimate_onset(values)
+    return datetime.fromtimestamp(guess, tz=UTC) if guess is not None else None
+
+
+def render_chart(
     backend: MetricsBackend | None,
     *,
     out: Path,
+    subject: ChartSubject | None,
     as_of: datetime,
-    service: str | None,
-    namespace: str | None = None,
-    promql: Mapping[str, str] | None = None,
     onset: datetime | None = None,
-    window: timedelta = timedelta(hours=1),
+    rollout: datetime | None = None,
+    alertname: str | None = None,
+    promql: Mapping[str, str] | None = None,
 ) -> ChartInfo:
-    """Query and draw the service's signals over [as_of - window, as_of]; `onset` None: estimate it.
-    Backend errors end in a chart without that signal (or no chart), never in an exception."""
+    """Query and draw the subject's panels; `onset` None: estimate it from the plotted signals.
+    Backend errors end in a chart without that panel (or no chart), never in an exception."""
     if backend is None:
         return ChartInfo(note="no chart: no metrics backend is configured")
-    if service is None:
-        return ChartInfo(note="no chart: the diagnosis names no service")
-    start, end = as_of - window, as_of
-    step_s = max(MIN_STEP_S, math.ceil(window.total_seconds() / TARGET_POINTS))
-    panels: list[tuple[str, float, str, list[RangeSeries]]] = []
-    found: dict[str, list[RangeSeries]] = {}
+    if subject is None:
+        return ChartInfo(note="no chart: the diagnosis names no entity")
+    known = {"service": subject.service, "entity": subject.entity, "fault_kind": subject.fault_kind}
+    # a healthy verdict has no onset: the ranking's "onset" of noise would contradict it
+    onset = onset if onset is not None and onset <= as_of and not subject.healthy else None
+    # a rollout is part of the story of a deploy-shaped fault when it came shortly before the onset
+    story = (
+        rollout is not None
+        and subject.fault_kind in ROLLOUT_KINDS
+        and rollout >= (onset or as_of - DEFAULT_WINDOW) - ROLLOUT_REACH
+    )
+    start, end = chart_window(as_of, onset, rollout if story else None)
+    window = Window(start, end, max(MIN_STEP_S, math.ceil((end - start).total_seconds() / TARGET_POINTS)))
     problems: list[str] = []
-    for name, label, scale, unit in SIGNALS:
-        try:
-            series = _query(
-                backend,
-                promql or {},
-                name,
-                namespace=namespace,
-                service=service,
-                start=start,
-                end=end,
-                step_s=step_s,
-            )
-        except ToolError as exc:
-            problems.append(f"{name}: {exc}")
-            continue
-        if not series:
-            problems.append(f"{name}: no data")
-            continue
-        found[name] = series
-        panels.append((label, scale, unit, series))
+    templates = promql or {}
+    panels = fetch_panels(backend, templates, subject.panels, subject, window, problems)
+    if not panels and subject.entity_kind == "service" and subject.panels != CALLERS_VIEW:
+        # an external dependency has no pods or server metrics of its own: its callers show it
+        panels = fetch_panels(backend, templates, CALLERS_VIEW, subject, window, problems)
     note = "; ".join(problems)
     if not panels:
-        return ChartInfo(note=f"no chart: no signal of {service} had data ({note})", service=service)
-    estimated = False
-    if onset is None:
-        guess = estimate_onset([s for n in ONSET_SIGNALS for s in found.get(n, [])])
-        onset, estimated = (_when(guess), True) if guess is not None else (None, False)
-    title = f"{namespace + '/' if namespace else ''}{service} — {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC"
-    _draw(out, title, panels, onset, as_of)
+        return ChartInfo(note=f"no chart: no panel for {subject.entity} had data ({note})", **known)
+    estimated = onset is None and not subject.healthy
+    onset = onset or (_estimate(panels) if estimated else None)
+    alert = alert_start(backend, templates, alertname, window) if alertname else None
+    marks: list[tuple[MarkerName, datetime | None]] = [
+        ("rollout", rollout),
+        ("alert", alert),
+        ("onset", onset),
+    ]
+    markers: dict[MarkerName, datetime] = {n: at for n, at in marks if at is not None and start <= at <= end}
+    markers["as_of"] = as_of
+
+    from agent.chart_draw import build_figure, save_figure  # matplotlib only when a chart is drawn
+
+    where = f" ({subject.namespace})" if subject.namespace else ""
+    what = f"{subject.fault_kind} on" if subject.fault_kind else "overview of"
+    what = f"healthy verdict: {what}" if subject.healthy else what
+    title = f"{what} {subject.entity}{where}, {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC"
+    save_figure(build_figure(title, panels, markers, start, end), out)
     return ChartInfo(
         path=str(out),
         note=note,
-        service=service,
-        signals=list(found),
+        panels=[p.spec.name for p in panels],
+        points={p.spec.name: p.finite_points() for p in panels},
+        signals=[name for p in panels for name in p.templates],
         start=start,
         end=end,
         onset=onset,
-        onset_estimated=estimated,
+        onset_estimated=estimated and onset is not None,
+        rollout=markers.get("rollout"),
+        alert=markers.get("alert"),
+        **known,
+    )
+
+
+def render_report_chart(
+    backend: MetricsBackend | None,
+    *,
+    out: Path,
+    incident: Incident,
+    diagnosis: Diagnosis | None,
+    steps: Sequence[Step] = (),
+    promql: Mapping[str, str] | None = None,
+) -> ChartInfo:
+    """The chart of a finished investigation: its diagnosis picks the panels, its steps give the onset
+    and the rollout, the alert's name finds when it fired."""
+    subject = subject_of(diagnosis, incident)
+    return render_chart(
+        backend,
+        out=out,
+        subject=subject,
+        as_of=incident.as_of,
+        onset=onset_from(steps),
+        rollout=rollout_from(steps, subject.service if subject else None),
+        alertname=incident.labels.get("alertname"),
+        promql=promql,
     )

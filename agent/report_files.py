@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from agent.report import Report, build_report
-from agent.report_chart import render_signal_chart
+from agent.report_chart import render_report_chart
 from agent.report_markdown import render_markdown
 from agent.state import InvestigationState, Usage
 from tools.config import ToolsConfig
@@ -21,16 +21,14 @@ def write_report(
     usage = state.get("usage") or Usage()
     state["usage"] = usage.model_copy(update={"wall_s": round(wall_s, 3)})
     report = build_report(state, planner=planner)
-    incident, top = report.incident, report.top
-    service = (top.service if top else None) or (incident.services[0] if incident.services else None)
     metrics = PrometheusBackend(tools.prometheus_url, tools.timeout_s) if tools.prometheus_url else None
     try:
-        chart = render_signal_chart(
+        chart = render_report_chart(
             metrics,
             out=out_dir / "signals.png",
-            as_of=incident.as_of,
-            service=service,
-            namespace=incident.namespace,
+            incident=report.incident,
+            diagnosis=report.diagnosis,
+            steps=state.get("steps", []),
             promql=tools.promql,
         )
     finally:

@@ -9,6 +9,7 @@ Templates use `string.Template` placeholders, because PromQL's own braces would 
     $window     the rate window, e.g. 5m
     $lookback   how far back counts of events (restarts) reach, e.g. 1h
     $quantile   e.g. 0.99
+    $node       an exact node name
 
 Values are validated names (see `NAME_PATTERN`) and are escaped again when substituted.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from string import Template
 
-PLACEHOLDERS = frozenset({"namespace", "service", "pod_regex", "window", "lookback", "quantile"})
+PLACEHOLDERS = frozenset({"namespace", "service", "pod_regex", "window", "lookback", "quantile", "node"})
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,252}$"
 DURATION_PATTERN = r"^[0-9]+(ms|s|m|h|d|w)$"
 
@@ -72,6 +73,27 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "workload_names": "count by (namespace, deployment) (kube_deployment_spec_replicas)",
     # alerts as Prometheus recorded them (works for past instants, unlike /api/v1/alerts)
     "firing_alerts": 'ALERTS{alertstate="firing"}',
+    # the report's chart (agent/chart_panels.py): per-pod and per-node views over time
+    "error_ratio_by_pod": (
+        f"(sum by (pod) (rate({_SERVER}_count{{{_SEL},{_ERR}}}[$window]))"
+        f" or (0 * sum by (pod) (rate({_SERVER}_count{{{_SEL}}}[$window]))))"
+        f" / sum by (pod) (rate({_SERVER}_count{{{_SEL}}}[$window]))"
+    ),
+    "restart_count": f"sum by (pod) (kube_pod_container_status_restarts_total{{{_POD}}})",
+    "replicas_desired": 'sum(kube_deployment_spec_replicas{namespace=~"$namespace",deployment="$service"})',
+    "replicas_available": (
+        'sum(kube_deployment_status_replicas_available{namespace=~"$namespace",deployment="$service"})'
+    ),
+    "node_conditions": 'max by (condition) (kube_node_status_condition{node="$node",status="true"})',
+    # a node's pods (of the namespace): kube-state-metrics puts the node on each container's limits
+    "node_pod_phases": (
+        'count by (phase) ((kube_pod_status_phase{namespace=~"$namespace"} == 1)'
+        ' and on (namespace, pod) kube_pod_container_resource_limits{node="$node"})'
+    ),
+    "node_pod_latency_quantile": (
+        f'histogram_quantile($quantile, sum by (pod, le) (rate({_SERVER}_bucket{{namespace=~"$namespace"}}'
+        '[$window]) and on (namespace, pod) kube_pod_container_resource_limits{node="$node"}))'
+    ),
 }
 
 
@@ -108,6 +130,7 @@ def render(
     window: str = "5m",
     lookback: str = "1h",
     quantile: float = 0.99,
+    node: str = "",
 ) -> str:
     """Fill a template; `namespace=None` matches every namespace."""
     return Template(template).substitute(
@@ -117,6 +140,7 @@ def render(
         window=window,
         lookback=lookback,
         quantile=repr(float(quantile)),
+        node=_string(node),
     )
 
 
