@@ -29,7 +29,7 @@ from policies.audit import AuditLog
 from policies.audit_store import open_audit_store
 from policies.checkpoint import open_checkpointer
 from policies.guard import Guard, RecoveryCheck
-from policies.guard_record import GuardRecord
+from policies.guard_record import GuardRecord, NoApprover
 from policies.loader import load_default_policy, load_policy
 from tools.action_request import ActionRequest
 from tools.backends import kube_api_client, open_tool_context
@@ -109,8 +109,14 @@ class Agent:
         else:
             on_event({"event": "already_investigated", "incident": incident.id})
 
-    def resume(self, incident_id: str, approvals: list[Approval], on_event: Callable[[Event], None]) -> None:
-        answer = [a.model_dump(mode="json") for a in approvals]
+    def resume(
+        self, incident_id: str, approvals: list[Approval] | NoApprover, on_event: Callable[[Event], None]
+    ) -> None:
+        """Answer the pending approval: the approvals given, or that nobody could be asked."""
+        if isinstance(approvals, NoApprover):
+            answer: object = approvals.resume_value()
+        else:
+            answer = [a.model_dump(mode="json") for a in approvals]
         self._stream(Command(resume=answer), incident_id, on_event)
 
     def run(
@@ -118,13 +124,13 @@ class Agent:
         incident: Incident,
         budget: Budget,
         on_event: Callable[[Event], None],
-        decide: Callable[[dict[str, JsonValue]], Approval | None],
+        decide: Callable[[dict[str, JsonValue]], Approval | NoApprover | None],
     ) -> dict[str, object]:
         """Investigate; if the guard pauses for approval, ask `decide` (None leaves it pending)."""
         self.investigate(incident, budget, on_event)
         payload = self.pending_approval(incident.id)
         if payload is not None and (answer := decide(payload)) is not None:
-            self.resume(incident.id, [answer], on_event)
+            self.resume(incident.id, answer if isinstance(answer, NoApprover) else [answer], on_event)
         return self.values(incident.id)
 
     def pending_approval(self, incident_id: str) -> dict[str, JsonValue] | None:

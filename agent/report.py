@@ -18,11 +18,13 @@ from agent.diagnosis import Diagnosis, FaultKind, Hypothesis
 from agent.incident import Incident
 from agent.report_chart import ChartInfo
 from agent.report_markdown import render_markdown
+from agent.report_symptom import symptom_of
 from agent.state import Budget, InvestigationState, Proposal, Step, Usage
 from policies.guard_record import GuardRecord
 from tools.contract import Evidence, Status
 
 TIMELINE_SUMMARY_CHARS = 300
+TIMELINE_DETAIL_LINES = 4
 
 
 class TimelineEntry(BaseModel):
@@ -34,20 +36,26 @@ class TimelineEntry(BaseModel):
     status: Status
     elapsed_s: float
     summary: str = Field("", description="the first line of the tool's summary, cut")
+    details: list[str] = Field(
+        default_factory=list, description="the summary's first lines after it: the key numbers, cut"
+    )
     evidence: list[str] = Field(default_factory=list)
     retryable: bool = False
     truncated: bool = False
 
     @classmethod
     def of(cls, step: Step) -> TimelineEntry:
-        first = step.summary.strip().splitlines()[0] if step.summary.strip() else ""
+        lines = [line.strip() for line in step.summary.strip().splitlines() if line.strip()]
+        # "… 6 more edges not shown" says how much was left out, not what was found
+        details = [line for line in lines[1:] if not line.startswith("…")][:TIMELINE_DETAIL_LINES]
         return cls(
             call_id=step.call.id,
             tool=step.call.tool,
             args=dict(step.call.args),
             status=step.status,
             elapsed_s=round(step.elapsed_s, 3),
-            summary=first[:TIMELINE_SUMMARY_CHARS],
+            summary=lines[0][:TIMELINE_SUMMARY_CHARS] if lines else "",
+            details=[line[:TIMELINE_SUMMARY_CHARS] for line in details],
             evidence=list(step.evidence),
             retryable=step.retryable,
             truncated=step.truncated,
@@ -114,7 +122,7 @@ class GuardOutcome(BaseModel):
 _EXECUTION = {
     "denied": "not executed: the policy denied it",
     "dry_run_failed": "not executed: the dry-run failed",
-    "dry_run_only": "dry-run only: nothing was changed",
+    "dry_run_only": "nothing was changed (the API server dry-ran it)",
     "awaiting_approval": "not executed yet: awaiting approval",
     "allowed": "allowed: not executed yet",
     "not_approved": "not executed: approvals missing, expired or refused",
@@ -134,6 +142,7 @@ def _approval_state(record: GuardRecord) -> str | None:
         for s in record.decision.approvals
         if not s.satisfied
     ]
+    given += [record.unanswered] if record.unanswered else []
     if given or missing:
         return "; ".join(given + missing)
     if record.decision.outcome == "require_approval":
@@ -145,12 +154,16 @@ def guard_outcome_of(record: GuardRecord) -> GuardOutcome:
     """The guard's record in the report's words."""
     decision = record.decision
     execution = _EXECUTION.get(record.stage, record.stage)
-    if record.detail and record.stage in ("dry_run_failed", "failed", "not_approved", "executed"):
+    if record.detail and record.stage in ("dry_run_failed", "failed", "not_approved"):
         execution += f" ({record.detail})"
-    verification = None if record.verified is None else ("verified" if record.verified else "not verified")
+    verification = None  # what was verified and what was not: "verified" alone reads as "all is well"
+    if record.verified is not None:
+        verification = ("verified" if record.verified else "not verified") + (
+            f": {record.detail}" if record.detail else ""
+        )
     return GuardOutcome.model_validate(
         {
-            "decision": f"{decision.outcome} ({decision.mode} mode; enforce would say {decision.enforce_outcome})",
+            "decision": decision.headline(),
             "matched_rules": [m.model_dump() for m in decision.matched],
             "diff": list(record.changes),
             "kubectl": [record.kubectl] if record.kubectl else [],
@@ -187,6 +200,9 @@ class Report(BaseModel):
     incident: Incident
     planner: str
     verdict: str
+    symptom: str | None = Field(
+        None, description="the alerting symptom in numbers, e.g. frontend 5xx 30 % (was 0 %) since 13:35 UTC"
+    )
     diagnosis: Diagnosis | None = Field(None, description="None: the investigation ended before diagnosing")
     evidence: list[Evidence] = Field(default_factory=list, description="everything observed; cited first")
     cited: list[str] = Field(default_factory=list, description="evidence ids some hypothesis cites")
@@ -264,6 +280,7 @@ def build_report(
         incident=state["incident"],
         planner=planner,
         verdict=verdict_of(diagnosis),
+        symptom=symptom_of(state["incident"], state.get("steps", [])),
         diagnosis=diagnosis,
         evidence=evidence,
         cited=cited,

@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.diagnosis import DEGRADED_CONFIDENCE_CAP
+
 if TYPE_CHECKING:
     from agent.report import GuardOutcome, Report
 
@@ -57,12 +59,26 @@ def _header(report: Report) -> list[str]:
         "",
         f"**Verdict:** {inline(report.verdict)}",
         "",
+        *_missing_evidence(report),
+        *([f"**Symptom:** {inline(report.symptom)}", ""] if report.symptom else []),
         f"- Incident {code(inc.id)} ({inc.source}), as of {inc.as_of.isoformat()}",
         f"- Namespace {code(inc.namespace or '?')}; services: {inline(scope)}",
         f"- Planner {code(report.planner)}",
         *([f"- {inline(report.diagnosis.summary)}"] if report.diagnosis and report.diagnosis.summary else []),
         "",
     ]
+
+
+def _missing_evidence(report: Report) -> list[str]:
+    """What the diagnosis was made without, and why: right under the verdict, where it is read."""
+    diagnosis = report.diagnosis
+    if diagnosis is None or not diagnosis.degraded:
+        return []
+    head = (
+        f"**Degraded:** evidence is missing, so no confidence exceeds {DEGRADED_CONFIDENCE_CAP:.2f} "
+        "and nothing is CONFIRMED:"
+    )
+    return [head, *(f"- {inline(m.line())}" for m in diagnosis.missing), ""]
 
 
 def _hypotheses(report: Report) -> list[str]:
@@ -108,12 +124,25 @@ def _timeline(report: Report) -> list[str]:
     if not report.timeline:
         return [*out, "No tool was called.", ""]
     out += ["| # | tool | status | elapsed | result |", "|---|---|---|---|---|"]
+    day = report.incident.as_of.date().isoformat()
     for i, t in enumerate(report.timeline, 1):
         status = t.status + (" (retryable)" if t.retryable else "") + (" (truncated)" if t.truncated else "")
+        result = t.summary.rstrip(":") + (": " + " · ".join(t.details) if t.details else "")
         out.append(
-            f"| {i} | {code(t.tool, 80)} | {status} | {t.elapsed_s:.2f} s | {inline(t.summary, 160)} |"
+            f"| {i} | {code(t.tool, 80)} | {status} | {t.elapsed_s:.2f} s | {inline(_clock(result, day))} |"
         )
     return [*out, ""]
+
+
+# An ISO instant in UTC: on the investigation's own day, its time of day says all a reader needs.
+_UTC_INSTANT = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(?:Z|[+-]00:?00)?(?![\d+-]|:\d)"
+)
+
+
+def _clock(text: str, day: str) -> str:
+    """`text` with the UTC timestamps of `day` shortened to their time of day."""
+    return _UTC_INSTANT.sub(lambda m: m.group(2) if m.group(1) == day else m.group(0), text)
 
 
 def _guard(guard: GuardOutcome) -> list[str]:
@@ -164,7 +193,10 @@ def _chart(report: Report, relative_to: Path | None) -> list[str]:
     if chart.path is None:
         return [*out, inline(chart.note or "No chart."), ""]
     link = os.path.relpath(chart.path, relative_to) if relative_to else chart.path
-    out.append(f"![{chart.service or 'signals'} around the onset]({link.replace(' ', '%20')})")
+    subject = inline(chart.entity or chart.service or "signals")
+    out.append(f"![{subject} around the onset]({link.replace(' ', '%20')})")
+    if chart.panels:
+        out += ["", inline(chart.caption())]
     if chart.onset is not None:
         how = "estimated from the signals" if chart.onset_estimated else "given"
         out += ["", f"Onset {chart.onset.isoformat()} ({how})."]

@@ -297,7 +297,7 @@ def _describe(exc: ValidationError) -> str:
     if error["type"] == "literal_error":
         message = f"unknown value {error['input']!r}; expected {error['ctx']['expected']}"
     elif error["type"] == "extra_forbidden":
-        message = "unknown field (check the spelling against DESIGN §3.5)"
+        message = "unknown field (check the spelling against docs/scenarios.md)"
     elif error["type"] == "missing":
         message = "required field is missing"
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""

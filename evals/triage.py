@@ -1,11 +1,13 @@
 """A triage on the sandbox: bring a scenario's world up, investigate its alert with the same agent a
 production deployment runs (only the URLs differ), settle the approval, write the report, tear down.
 
-`medic triage` and `medic eval` both run through `triage`.
+`medic triage` and `medic eval` both run through `triage`. Each triage brings up a sandbox of its own
+(named after the scenario and this process), so it never stops one that `medic sandbox up` started.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,11 +24,12 @@ from evals.sandbox.sandbox import SandboxConfig, SandboxInfo, down, up
 from evals.scenario import Scenario, load_scenario
 from policies.approvals import Approval
 from policies.approver import Approver
+from policies.guard_record import NoApprover
 from tools.config import ToolsConfig
 from tools.traces.config import TracesConfig
 
 ApproveMode = Literal["prompt", "yes", "no"]
-Ask = Callable[[dict[str, JsonValue]], bool]
+Ask = Callable[[dict[str, JsonValue]], bool | NoApprover]
 
 
 class TriageResult(BaseModel):
@@ -88,12 +91,13 @@ def triage(
     approver: Approver,
     out_dir: Path,
     on_event: Callable[[Event], None] = lambda event: None,
-    ask: Ask = lambda payload: False,
+    ask: Ask = lambda payload: NoApprover(why="nobody to ask"),
 ) -> TriageResult:
     """Sandbox up, investigate, report, guarded remediation, sandbox down (also on failure)."""
     scenario = ref if isinstance(ref, Scenario) else load_scenario(ref)
     started = time.monotonic()
-    info = up(scenario, sandbox)
+    name = own_sandbox_name(scenario)
+    info = up(scenario, sandbox, name=name)
     on_event(
         {"event": "sandbox", "prometheus_url": info.prometheus_url, "kubernetes_url": info.kubernetes_url}
     )
@@ -102,7 +106,7 @@ def triage(
         config = sandbox_agent_config(base, info, out_dir)  # the audit log stays with the report
         incident = scenario_incident(scenario, run=datetime.now(UTC).strftime("-%Y%m%dT%H%M%S%f"))
 
-        def decide(payload: dict[str, JsonValue]) -> Approval:
+        def decide(payload: dict[str, JsonValue]) -> Approval | NoApprover:
             return approver.decide(payload, mode=approve, ask=ask, now=datetime.now(UTC))
 
         with open_agent(config) as agent:
@@ -115,4 +119,10 @@ def triage(
             scenario=scenario, report=report, wall_s=time.monotonic() - started, out_dir=out_dir
         )
     finally:
-        down(scenario.id, sandbox)
+        down(name, sandbox)
+
+
+def own_sandbox_name(scenario: Scenario) -> str:
+    """This process's sandbox of `scenario`: one left behind by a killed triage that had the same pid is
+    reaped by the next `up` under the name, and `medic sandbox down --all` finds them all."""
+    return f"{scenario.id}.triage-{os.getpid()}"

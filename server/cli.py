@@ -1,27 +1,25 @@
-"""The `medic` command line (DESIGN §3.9).
+"""The `medic` command line (the README's Commands section).
 
 Errors a user can fix (a bad scenario file, a missing binary) end with a one-line message and a
-non-zero exit code, never a traceback.
+non-zero exit code, never a traceback. Importing this module is what `medic --help` costs, so it
+stays cheap: every command imports the agent, the graph, the plotting and the cluster clients when it
+runs (tests/server/test_cli_help.py checks that none of them is imported for help).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from server.settings import Settings, load_settings
-
 if TYPE_CHECKING:
     from evals.sandbox.sandbox import SandboxConfig
+    from server.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="medic: incident response for Kubernetes.")
-sandbox_app = typer.Typer(no_args_is_help=True, help="Bring the incident sandbox of a scenario up or down.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks on public data sets.")
-app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(bench_app, name="bench")
 
 err = Console(stderr=True)
@@ -43,57 +41,29 @@ def sandbox_config(settings: Settings) -> SandboxConfig:
     )
 
 
-@sandbox_app.command("up")
-def sandbox_up(
-    scenario: Annotated[str, typer.Argument(help="a shipped scenario id or a scenario YAML file")],
-    as_json: Annotated[bool, typer.Option("--json", help="print the endpoints as JSON")] = False,
-) -> None:
-    """Generate the scenario's telemetry and start Prometheus and the Kubernetes emulator."""
-    from evals.sandbox.sandbox import SandboxError, up
-    from evals.scenario import ScenarioError
+def medic_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-    settings = load_settings()
     try:
-        info = up(scenario, sandbox_config(settings))
-    except ScenarioError as exc:
-        raise fail(str(exc), code=2) from None
-    except SandboxError as exc:
-        raise fail(str(exc)) from None
-    if as_json:
-        print(json.dumps(info.model_dump(mode="json")))
-        return
-    out = Console(soft_wrap=True)
-    out.print(f"[bold green]sandbox up[/] for scenario [bold]{scenario}[/]")
-    out.print(f"  Prometheus   {info.prometheus_url}")
-    out.print(f"  Kubernetes   {info.kubernetes_url}   (kubectl --kubeconfig {info.kubeconfig} get pods -A)")
-    out.print(f"  traces       {info.traces_dir}")
-    out.print(f"  env file     {info.env_file}   (set -a; . {info.env_file}; set +a)")
-    out.print(f"  stop with    medic sandbox down {scenario}")
+        return version("medic")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
-@sandbox_app.command("down")
-def sandbox_down(
-    scenario: Annotated[str | None, typer.Argument(help="the scenario id (or file) to stop")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="stop every sandbox")] = False,
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"medic {medic_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit"),
+    ] = False,
 ) -> None:
-    """Stop what `sandbox up` started, by pid."""
-    from evals.sandbox.sandbox import down, down_all
-    from evals.scenario import ScenarioError, load_scenario
-
-    config = sandbox_config(load_settings())
-    if all_:
-        stopped = down_all(config)
-    elif scenario is None:
-        raise fail("name a scenario or pass --all", code=2)
-    else:
-        scenario_id = scenario
-        if scenario.endswith((".yaml", ".yml")) or Path(scenario).is_file():
-            try:
-                scenario_id = load_scenario(scenario).id
-            except ScenarioError as exc:
-                raise fail(str(exc), code=2) from None
-        stopped = [scenario_id] if down(scenario_id, config) else []
-    Console().print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    """medic: incident response for Kubernetes."""
 
 
 @bench_app.command("nab")
@@ -123,13 +93,18 @@ def bench_rca(
 
 
 def _register() -> None:
-    from server.cli_eval import audit_app, eval_command
+    from server.cli_audit import audit_app
+    from server.cli_eval import eval_command
+    from server.cli_policy import policy_app
+    from server.cli_sandbox import sandbox_app
     from server.cli_triage import investigate_command, triage_command
 
     app.command("triage")(triage_command)
     app.command("investigate")(investigate_command)
     app.command("eval")(eval_command)
+    app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(policy_app, name="policy")
 
 
 _register()

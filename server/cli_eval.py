@@ -1,23 +1,15 @@
-"""`medic eval` (the scenario suite) and `medic audit` (show and verify the audit log)."""
+"""`medic eval`: every scenario of a folder through a triage, scored against its `expect`."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from policies.audit import AuditLog
-from policies.audit_store import open_audit_store
 from server.cli_triage import PlannerOption, _settings, sandbox_errors
 from server.progress import e
-
-audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log of every action.")
 
 
 def eval_command(
@@ -70,68 +62,3 @@ def eval_command(
         raise fail(
             f"gates failed: AC@1 {s.ac_at_1:.2f} (min {min_ac1:.2f}), safety violations {s.safety_violations}"
         )
-
-
-@audit_app.command("show")
-def audit_show(
-    action_id: Annotated[str | None, typer.Option(help="only the records of one action")] = None,
-    limit: Annotated[int | None, typer.Option(min=1)] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """List audit records in order."""
-    with _audit_log() as log:
-        records = log.show(action_id=action_id, limit=limit)
-    if as_json:
-        print(json.dumps([r.model_dump(mode="json") for r in records], indent=2))
-        return
-    console = Console(soft_wrap=True)
-    for r in records:
-        console.print(
-            f"{r.seq:>5} {r.at.isoformat()} {r.kind:<12} {r.action_id or '-'} {r.actor} via {r.channel} "
-            f"{json.dumps(r.payload, separators=(',', ':'))[:160]}",
-            markup=False,
-            highlight=False,
-        )
-
-
-@audit_app.command("verify")
-def audit_verify(
-    anchor: Annotated[
-        str | None, typer.Option(help="SEQ:HASH of a head kept elsewhere (detects a cut tail)")
-    ] = None,
-) -> None:
-    """Walk the hash chain; exit 1 on a gap, an edited record or a broken chain."""
-    from policies.audit import Anchor
-    from server.cli import fail
-
-    kept = None
-    if anchor:
-        seq, _, digest = anchor.partition(":")
-        if not seq.isdigit() or not digest:
-            raise fail("--anchor takes SEQ:HASH, as printed by a previous verify", code=2)
-        kept = Anchor(seq=int(seq), hash=digest)
-    with _audit_log() as log:
-        report = log.verify(kept)
-    head = f"{report.head.seq}:{report.head.hash}" if report.head else "empty"
-    if not report.ok:
-        for problem in report.problems:
-            Console(stderr=True).print(f"[red]{e(problem)}[/]")
-        raise fail(f"audit log does not verify ({len(report.problems)} problem(s)); head {head}")
-    Console().print(f"audit log verifies: {report.count} records, head {head}")
-
-
-@contextlib.contextmanager
-def _audit_log() -> Iterator[AuditLog]:
-    from server.cli import fail
-
-    url = _settings(None).audit_url
-    if (
-        not url.startswith(("postgresql://", "postgres://"))
-        and not Path(url.removeprefix("sqlite:///")).is_file()
-    ):
-        raise fail(f"no audit log at {url} (set MEDIC_AUDIT_URL)", code=2)
-    store = open_audit_store(url)
-    try:
-        yield AuditLog(store, lambda: datetime.now(UTC))
-    finally:
-        store.close()

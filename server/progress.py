@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
-from agent.assemble import Event
+if TYPE_CHECKING:  # the agent module pulls in the graph library; `--help` must not
+    from agent.assemble import Event
 
 
 class Progress:
@@ -51,9 +53,10 @@ class Progress:
                 out(f"[bold]proposal:[/] none — {e(event.get('escalation') or event.get('reason'))}")
         elif kind == "approval_needed":
             out("[bold yellow]approval needed[/]")
-        elif kind == "already_investigated":
+        elif kind == "already_investigated":  # a re-delivered alert resumes its thread, on purpose
             out(
-                f"[yellow]incident {e(event.get('incident'))} was investigated already; showing that investigation[/]"
+                f"[yellow]incident {e(event.get('incident'))} was investigated already; showing that "
+                "investigation[/] (medic investigate --fresh starts over)"
             )
 
 

@@ -1,45 +1,29 @@
 """`up` and `down` of the sandbox (DESIGN §3.7): a scenario's world behind a real Prometheus, the
 Kubernetes API emulator, trace files, a kubeconfig and an env file.
 
-Layout of one scenario's run directory, `<state_dir>/<scenario id>/`:
-
-    state.json        pids (recorded the moment each process starts), then the SandboxInfo
-    tsdb/             Prometheus data, backfilled by promtool; prometheus.yml beside it
-    openmetrics/      2h window files while backfilling (removed afterwards)
-    kube-state.json   the emulator's input; kube-ready.json its {"url", "pid"} once serving
-    traces/           traces.jsonl (OTLP JSON lines)
-    kubeconfig, sandbox.env, logs/
-
-The servers run in their own sessions so they outlive `up`. A start that fails or is interrupted
-(exception, SIGTERM, SIGINT) stops every child it started; if `up` itself is SIGKILLed, the next
-`up` or `down` finds the children through state.json or, for one started in the instant before it
-was recorded, by the run directory on its command line.
+Each sandbox has a run directory of its own (its files: `evals.sandbox.run_dir`). The servers run
+in their own sessions so they outlive `up`. A start that fails or is interrupted (exception, SIGTERM,
+SIGINT) stops every child it started; if `up` itself is SIGKILLed, the next `up` or `down` finds the
+children through state.json or, for one started in the instant before it was recorded, by the run
+directory on its command line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shlex
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from evals.sandbox import processes
 from evals.sandbox.processes import ProcessError, ProcessRecord, SandboxError
-from evals.sandbox.prometheus import (
-    PrometheusServer,
-    backfill_world,
-    find_binary,
-    probe_query,
-    prometheus_signature,
-    promtool_signature,
-)
+from evals.sandbox.prometheus import PrometheusServer, backfill_world, find_binary, probe_query
+from evals.sandbox.run_dir import Run, RunLayout, RunState, SandboxInfo, scenario_digest
 from evals.scenario import Scenario, load_scenario
 from evals.world.model import World
 
@@ -55,100 +39,32 @@ class SandboxConfig(BaseModel):
     )
 
 
-class SandboxInfo(BaseModel):
-    """Where a running sandbox can be reached: what the agent's settings point at."""
-
-    prometheus_url: str
-    kubernetes_url: str
-    kubeconfig: Path
-    traces_dir: Path
-    env_file: Path
+def layout(name: str, config: SandboxConfig) -> RunLayout:
+    if not name or "/" in name or name.startswith("."):
+        raise SandboxError(f"{name!r} is not a sandbox name (a scenario id)")
+    return RunLayout(config.state_dir.resolve() / name)
 
 
-class RunState(BaseModel):
-    """state.json: rewritten (atomically) whenever a process starts, so `down` can always find it."""
-
-    scenario: str
-    processes: list[ProcessRecord] = []
-    info: SandboxInfo | None = None
-    timings: dict[str, float] = {}
-
-
-@dataclass(frozen=True)
-class RunLayout:
-    """The files of one scenario's run directory (see the module docstring)."""
-
-    root: Path
-
-    @property
-    def state_file(self) -> Path:
-        return self.root / "state.json"
-
-    @property
-    def tsdb(self) -> Path:
-        return self.root / "tsdb"
-
-    @property
-    def kube_state(self) -> Path:
-        return self.root / "kube-state.json"
-
-    @property
-    def kube_ready(self) -> Path:
-        return self.root / "kube-ready.json"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def kube_signature(self) -> list[str]:
-        return ["evals.sandbox.kube", str(self.kube_state)]
-
-    def signatures(self) -> list[list[str]]:
-        """Command-line arguments that only the processes of this run carry."""
-        return [prometheus_signature(self.tsdb), self.kube_signature, promtool_signature(self.tsdb)]
-
-
-def layout(scenario_id: str, config: SandboxConfig) -> RunLayout:
-    if not scenario_id or "/" in scenario_id or scenario_id.startswith("."):
-        raise SandboxError(f"{scenario_id!r} is not a scenario id")
-    return RunLayout(config.state_dir.resolve() / scenario_id)
-
-
-@dataclass
-class _Run:
-    """The state.json of a start in progress."""
-
-    paths: RunLayout
-    state: RunState
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def save(self) -> None:
-        tmp = self.paths.state_file.with_suffix(".tmp")
-        tmp.write_text(self.state.model_dump_json(indent=2))
-        os.replace(tmp, self.paths.state_file)
-
-    def started(self, record: ProcessRecord) -> None:
-        self.state.processes = [p for p in self.state.processes if p.name != record.name] + [record]
-        self.save()
-
-
-def up(scenario: Scenario | str | Path, config: SandboxConfig | None = None) -> SandboxInfo:
-    """Bring the sandbox of `scenario` up (a scenario already up is brought down first); returns once
-    Prometheus answers queries at the scenario's `end` and the emulator serves."""
-    return up_timed(scenario, config)[0]
+def up(
+    scenario: Scenario | str | Path, config: SandboxConfig | None = None, *, name: str | None = None
+) -> SandboxInfo:
+    """Bring the sandbox of `scenario` up under `name` (default: the scenario id); one already up under
+    that name is brought down first. Returns once Prometheus answers queries at the scenario's `end`
+    and the emulator serves."""
+    return up_timed(scenario, config, name=name)[0]
 
 
 def up_timed(
-    scenario: Scenario | str | Path, config: SandboxConfig | None = None
+    scenario: Scenario | str | Path, config: SandboxConfig | None = None, *, name: str | None = None
 ) -> tuple[SandboxInfo, dict[str, float]]:
     """`up`, also returning how long each phase took (seconds), for the benchmark."""
     config = config or SandboxConfig()
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     promtool_bin, prometheus_bin = find_binary(config.promtool_bin), find_binary(config.prometheus_bin)
-    down(scenario.id, config)
-    run = _Run(layout(scenario.id, config), RunState(scenario=scenario.id))
+    down(name or scenario.id, config)
+    state = RunState(scenario=scenario.id, scenario_digest=scenario_digest(scenario))
+    run = Run(layout(name or scenario.id, config), state)
     run.paths.root.mkdir(parents=True)
     run.save()
     with processes.undo_on_failure(lambda: _undo(run), "the start"):
@@ -160,7 +76,7 @@ def up_timed(
     return info, run.timings
 
 
-def _start(scenario: Scenario, run: _Run, config: SandboxConfig) -> SandboxInfo:
+def _start(scenario: Scenario, run: Run, config: SandboxConfig) -> SandboxInfo:
     paths, timings = run.paths, run.timings
     clock = time.perf_counter()
     from evals.world.simulate import simulate  # the simulator is heavy: import it only to bring one up
@@ -252,20 +168,20 @@ def _write_kubeconfig(url: str, path: Path, namespace: str) -> None:
 
 
 def _write_env_file(info: SandboxInfo, scenario: Scenario) -> None:
-    as_of = scenario.end_utc.isoformat().replace("+00:00", "Z")
+    """The settings that point medic at this sandbox: only variables `server/settings.py` reads."""
+    end = scenario.end_utc.isoformat().replace("+00:00", "Z")
     lines = [
         ("MEDIC_PROMETHEUS_URL", info.prometheus_url),
         ("MEDIC_KUBECONFIG", str(info.kubeconfig)),
         ("MEDIC_TRACES_BACKEND", "otlp-file"),
         ("MEDIC_TRACES_DIR", str(info.traces_dir)),
-        ("MEDIC_AS_OF", as_of),
-        ("MEDIC_SCENARIO", scenario.id),
     ]
     # Quoted only where needed: both `source` and dotenv readers (pydantic-settings) accept it.
-    info.env_file.write_text("".join(f"{key}={shlex.quote(value)}\n" for key, value in lines))
+    header = f"# medic sandbox of scenario {scenario.id}; its telemetry ends at {end}\n"
+    info.env_file.write_text(header + "".join(f"{key}={shlex.quote(value)}\n" for key, value in lines))
 
 
-def _undo(run: _Run) -> None:
+def _undo(run: Run) -> None:
     """After a failed or interrupted start: stop every child, drop the bulky data, keep the logs."""
     _stop_processes(run.paths, run.state.processes)
     for bulky in (run.paths.root / "openmetrics", run.paths.tsdb):
@@ -282,10 +198,10 @@ def _stop_processes(paths: RunLayout, records: list[ProcessRecord]) -> None:
         processes.stop_by_signature(signature)
 
 
-def down(scenario_id: str, config: SandboxConfig | None = None) -> bool:
-    """Stop what the sandbox of `scenario_id` runs and remove its run directory; returns whether
-    there was anything. Safe to call any number of times."""
-    paths = layout(scenario_id, config or SandboxConfig())
+def down(name: str, config: SandboxConfig | None = None) -> bool:
+    """Stop what the sandbox `name` (a scenario id, unless `up` was given another name) runs and remove
+    its run directory; returns whether there was anything. Safe to call any number of times."""
+    paths = layout(name, config or SandboxConfig())
     records: list[ProcessRecord] = []
     with contextlib.suppress(OSError, ValueError):
         records = RunState.model_validate_json(paths.state_file.read_text()).processes
@@ -296,7 +212,7 @@ def down(scenario_id: str, config: SandboxConfig | None = None) -> bool:
 
 
 def down_all(config: SandboxConfig | None = None) -> list[str]:
-    """`down` every sandbox under the state directory; returns the scenario ids brought down."""
+    """`down` every sandbox under the state directory (a triage's own too); returns their names."""
     config = config or SandboxConfig()
     if not config.state_dir.is_dir():
         return []
@@ -306,16 +222,40 @@ def down_all(config: SandboxConfig | None = None) -> list[str]:
     return ids
 
 
-def status(scenario_id: str, config: SandboxConfig | None = None) -> SandboxInfo | None:
+def status(name: str, config: SandboxConfig | None = None) -> SandboxInfo | None:
     """The info of a sandbox that is up with all its processes alive, else None."""
-    paths = layout(scenario_id, config or SandboxConfig())
+    state = _running_state(name, config)
+    return state.info if state else None
+
+
+def running(scenario: Scenario, config: SandboxConfig | None = None) -> SandboxInfo | None:
+    """The info of the sandbox `medic sandbox up` brought up for this very scenario (same content), if
+    it is up with all its processes alive; an edited scenario file gets None."""
+    state = _running_state(scenario.id, config)
+    if state is None or state.scenario_digest != scenario_digest(scenario):
+        return None
+    return state.info
+
+
+def _running_state(name: str, config: SandboxConfig | None) -> RunState | None:
+    paths = layout(name, config or SandboxConfig())
     try:
         state = RunState.model_validate_json(paths.state_file.read_text())
     except (OSError, ValueError):
         return None
     if state.info is None or not all(processes.is_running(p) for p in state.processes):
         return None
-    return state.info
+    return state
 
 
-__all__ = ["ProcessError", "SandboxConfig", "SandboxError", "SandboxInfo", "down", "down_all", "status", "up"]
+__all__ = [
+    "ProcessError",
+    "SandboxConfig",
+    "SandboxError",
+    "SandboxInfo",
+    "down",
+    "down_all",
+    "running",
+    "status",
+    "up",
+]

@@ -138,7 +138,7 @@ def test_the_guards_own_record_is_reported() -> None:
     st["guard"] = record
     report = build_report(st, planner="rules")
     assert report.guard is not None
-    assert report.guard.decision == "require_approval (enforce mode; enforce would say require_approval)"
+    assert report.guard.decision == "require_approval (enforce mode)"
     assert report.guard.approval == "needs 1 more from sre"
     assert report.guard.execution == "not executed yet: awaiting approval"
     assert report.guard.verification is None

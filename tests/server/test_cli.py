@@ -5,33 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from evals.scenario import SCENARIO_DIR
-
-ROOT = Path(__file__).resolve().parents[2]
-MEDIC = str(Path(sys.executable).parent / "medic")
+from tests.server.medic_process import medic
 
 
-def medic(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 240
-) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd)}
-    return subprocess.run(
-        [MEDIC, *args],
-        cwd=cwd,
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
+@pytest.mark.sandbox
 def test_sandbox_up_json_and_down(tmp_path: Path) -> None:
     up = medic("sandbox", "up", "checkout-bad-deploy", "--json", cwd=tmp_path)
     try:
@@ -57,6 +39,7 @@ def test_a_bad_scenario_file_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.sandbox
 def test_triage_json_end_to_end(tmp_path: Path) -> None:
     result = medic(
         "triage",
@@ -80,6 +63,7 @@ def test_triage_json_end_to_end(tmp_path: Path) -> None:
     assert not list((tmp_path / ".medic" / "sandbox").glob("*/state.json")), "triage brings its sandbox down"
 
 
+@pytest.mark.sandbox
 def test_eval_writes_the_design_report_and_gates(tmp_path: Path) -> None:
     suite = tmp_path / "suite"
     suite.mkdir()

@@ -106,6 +106,6 @@ def load_cases(data_dir: Path | str) -> list[RcaCase]:
     if not folders:
         raise FileNotFoundError(
             f"no Sock Shop cases under {root} (expected <service>-<cpu|mem>/<run>/{{normal,anomalous}}.csv;"
-            " the data set is in ../shared/datasets/sockshop-rcd)"
+            " the sockshop-rcd data set: see the README, Benchmarks)"
         )
     return [load_case(p) for p in folders]
