@@ -124,11 +124,13 @@ def bench_rca(
 
 def _register() -> None:
     from server.cli_eval import audit_app, eval_command
+    from server.cli_serve import serve_command
     from server.cli_triage import investigate_command, triage_command
 
     app.command("triage")(triage_command)
     app.command("investigate")(investigate_command)
     app.command("eval")(eval_command)
+    app.command("serve")(serve_command)
     app.add_typer(audit_app, name="audit")
 
 
