@@ -21,7 +21,9 @@ from agent.report import Report
 from server import problems
 from server.api import alertmanager, approvals, incidents, messages
 from server.deps import Services, ServicesDep
+from server.metrics import ServiceMetrics
 from server.service_config import ServiceConfig
+from server.telemetry import flush_tracing
 from server.store.engine import database_url, open_engine
 from server.store.incidents import IncidentStore
 from server.store.queue import WorkQueue
@@ -45,7 +47,9 @@ def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = open_engine(database_url(service.database_url, service.state_dir))
         store, queue = IncidentStore(engine), WorkQueue(engine)
+        metrics = ServiceMetrics(queue.depth)
         with contextlib.ExitStack() as stack:
+            stack.callback(flush_tracing)  # last: the spans of the steps that finished at shutdown
             stack.callback(engine.dispose)
             app.state.services = Services(
                 store=store,
@@ -53,10 +57,19 @@ def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
                 grants=service.api_tokens,
                 approval_ttl_s=service.approval_ttl_s,
                 chat=_chat(agent, stack),
+                metrics=metrics,
             )
             if service.run_worker:
                 running = stack.enter_context(open_agent(agent))
-                worker = Worker(running, store, queue, service.worker, tools=agent.tools, budget=agent.budget)
+                worker = Worker(
+                    running,
+                    store,
+                    queue,
+                    service.worker,
+                    tools=agent.tools,
+                    budget=agent.budget,
+                    metrics=metrics,
+                )
                 worker.start()
                 stack.callback(worker.stop)
             yield
@@ -90,9 +103,9 @@ def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
-    def metrics() -> PlainTextResponse:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+    def metrics(svc: ServicesDep) -> PlainTextResponse:
+        from prometheus_client import CONTENT_TYPE_LATEST
 
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+        return PlainTextResponse(svc.metrics.exposition().decode(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -22,12 +22,14 @@ def serve_command(
     from server.app import create_app
     from server.cli_triage import _settings
     from server.logs import configure_logging
+    from server.telemetry import configure_tracing
 
     settings = _settings(None)
     service = settings.service_config()
     if worker is not None:
         service = service.model_copy(update={"run_worker": worker})
     configure_logging()
+    configure_tracing(settings.telemetry_config())
     app = create_app(service, settings.agent_config())
     # uvicorn turns SIGTERM/SIGINT into a graceful shutdown: the lifespan stops the worker, in-flight
     # steps finish, and what does not is taken over by another replica when its lease runs out.

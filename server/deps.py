@@ -12,6 +12,7 @@ from agent.chat import ChatAnswer
 from agent.chat import answer as rules_answer
 from agent.report import Report
 from server.auth import Principal, RouteRole, Scope, TokenGrant, authenticate, require
+from server.metrics import ServiceMetrics
 from server.store.incidents import IncidentStore
 from server.store.queue import WorkQueue
 
@@ -25,6 +26,7 @@ class Services:
     grants: list[TokenGrant]
     approval_ttl_s: float = 900.0
     chat: Callable[[str, Report | None, str], ChatAnswer] = rules_answer
+    metrics: ServiceMetrics = field(default_factory=lambda: ServiceMetrics(lambda: 0))
     readiness: list[tuple[str, object]] = field(default_factory=list)
 
 

@@ -23,6 +23,7 @@ from agent.state import Budget
 from policies.approver import Approver
 from server.auth import TokenGrant
 from server.service_config import ServiceConfig
+from server.telemetry import TelemetryConfig
 from server.worker import WorkerConfig
 from tools.config import ToolsConfig
 from tools.traces.config import TracesConfig
@@ -81,6 +82,14 @@ class Settings(BaseSettings):
     lease_s: float = Field(30.0, ge=2, le=3600, description="a dead replica's work is taken over after this")
     approval_ttl_s: float = Field(900.0, gt=0, le=86_400, description="how long an API approval stays valid")
 
+    # medic's own traces: the standard OpenTelemetry variables (no exporter unless they name one).
+    otel_traces_exporter: str | None = Field(None, validation_alias="OTEL_TRACES_EXPORTER")
+    otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        None, validation_alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    otel_service_name: str = Field("medic", validation_alias="OTEL_SERVICE_NAME")
+
     # The sandbox (DESIGN §3.7).
     sandbox_dir: Path = Field(Path(".medic/sandbox"), description="state of running sandboxes")
     prometheus_bin: str = "prometheus"
@@ -100,6 +109,14 @@ class Settings(BaseSettings):
             kube_in_cluster=self.kube_in_cluster,
             timeout_s=self.timeout_s,
             traces=traces,
+        )
+
+    def telemetry_config(self) -> TelemetryConfig:
+        return TelemetryConfig(
+            traces_exporter=self.otel_traces_exporter,
+            otlp_endpoint=self.otel_exporter_otlp_endpoint,
+            otlp_traces_endpoint=self.otel_exporter_otlp_traces_endpoint,
+            service_name=self.otel_service_name,
         )
 
     def service_config(self) -> ServiceConfig:

@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -24,9 +23,13 @@ from agent.report_files import write_report
 from agent.state import Budget
 from policies.approvals import Approval
 from server.events import describe
+from server.logs import incident_var
+from server.metrics import ServiceMetrics
 from server.store.incidents import IncidentStore
+from server.store.models import IncidentState
 from server.store.queue import Claim, WorkQueue
 from tools.config import ToolsConfig
+from tools.tracing import tracer
 
 log = logging.getLogger("medic.worker")
 
@@ -62,10 +65,10 @@ class Worker:
         *,
         tools: ToolsConfig,
         budget: Budget,
-        observe: Callable[[str, Event], None] = lambda incident_id, event: None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.agent, self.store, self.queue, self.config = agent, store, queue, config
-        self.tools, self.budget, self.observe = tools, budget, observe
+        self.tools, self.budget, self.metrics = tools, budget, metrics
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._stop = threading.Event()
         self._slots = threading.BoundedSemaphore(config.concurrency)
@@ -106,13 +109,19 @@ class Worker:
         self.running.add(incident_id)
         done = threading.Event()
         threading.Thread(target=self._heartbeat, args=(claim, done), daemon=True).start()
+        token = incident_var.set(incident_id)
         try:
-            self.handle(incident_id)
+            with tracer.start_as_current_span("investigation") as span:
+                span.set_attribute("medic.incident_id", incident_id)
+                self.handle(incident_id)
         except Exception as exc:  # recorded on the incident, never lost in a log only
             log.exception("investigation %s failed", incident_id)
             self.store.add_event(incident_id, "error", f"{type(exc).__name__}: {exc}"[:2000])
             self.store.set_state(incident_id, "failed")
+            if self.metrics is not None:
+                self.metrics.investigations.labels("failed").inc()
         finally:
+            incident_var.reset(token)
             done.set()
             self.running.discard(incident_id)
             self.queue.finish(claim)
@@ -131,7 +140,8 @@ class Worker:
         record = self.store.get(incident_id)
 
         def on_event(event: Event) -> None:
-            self.observe(incident_id, event)
+            if self.metrics is not None:
+                self.metrics.observe(incident_id, event)
             described = describe(event)
             if described is not None:
                 self.store.add_event(incident_id, *described)
@@ -161,7 +171,7 @@ class Worker:
             out_dir=self.config.reports_dir / incident_id,
         )
         data = report.model_dump(mode="json")
-        if pending is not None:
-            self.store.set_state(incident_id, "awaiting_approval", report=data, pending=pending)
-        else:
-            self.store.set_state(incident_id, "finished", report=data)
+        state: IncidentState = "awaiting_approval" if pending is not None else "finished"
+        self.store.set_state(incident_id, state, report=data, pending=pending)
+        if self.metrics is not None:
+            self.metrics.rest_point(report, state)

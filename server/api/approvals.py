@@ -69,6 +69,7 @@ def answer(
         {"approver": caller.subject, "verdict": body.verdict, "action_id": action_id},
     )
     svc.queue.request(incident_id)
+    svc.metrics.approvals.labels(body.verdict).inc()
     return ApprovalAccepted(
         incident_id=incident_id,
         action_id=action_id,

@@ -10,14 +10,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
-from evals.sandbox.sandbox import SandboxInfo
+from evals.sandbox.sandbox import SandboxConfig, SandboxInfo, down, up
+from evals.scenario import Scenario, load_scenario
 from server.auth import TokenGrant
-from tests.server.service_fixture import ENFORCE, grants
+from tests.server.service_fixture import ENFORCE, auth, grants
 
 MEDIC = str(Path(sys.executable).parent / "medic")
 ROOT = Path(__file__).resolve().parents[2]  # this checkout's packages, whatever the venv was installed from
@@ -82,7 +85,7 @@ class ServeProcess:
                 self.kill9()
 
 
-def start_serve(env: dict[str, str], log: Path, timeout_s: float = 30) -> ServeProcess:
+def start_serve(env: dict[str, str], log: Path, timeout_s: float = 120) -> ServeProcess:
     port = free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -106,3 +109,39 @@ def start_serve(env: dict[str, str], log: Path, timeout_s: float = 30) -> ServeP
         time.sleep(0.1)
     process.kill()
     raise AssertionError(f"medic serve did not answer /healthz in {timeout_s}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def own_sandbox(tmp_path: Path) -> Iterator[tuple[Scenario, SandboxInfo]]:
+    scenario = load_scenario("checkout-bad-deploy")
+    config = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90)
+    info = up(scenario, config)
+    try:
+        yield scenario, info
+    finally:
+        down(scenario.id, config)
+
+
+def alert_body(scenario: Scenario, fingerprint: str = "fp-1") -> dict:
+    alert = scenario.alert
+    assert alert is not None
+    return {
+        "alert": {
+            "labels": alert.labels,
+            "annotations": alert.annotations,
+            "startsAt": scenario.at(alert.starts_at).isoformat(),
+            "fingerprint": fingerprint,
+        },
+        "as_of": scenario.end_utc.isoformat(),
+    }
+
+
+def wait_state(url: str, incident_id: str, states: set[str], timeout_s: float = 90) -> dict:
+    deadline = time.monotonic() + timeout_s
+    body: dict = {}
+    while time.monotonic() < deadline:
+        body = httpx.get(f"{url}/v1/incidents/{incident_id}", headers=auth("viewer"), timeout=10).json()
+        if body["incident"]["state"] in states:
+            return body
+        time.sleep(0.25)
+    raise AssertionError(f"{incident_id} stayed {body.get('incident', {}).get('state')}, wanted {states}")

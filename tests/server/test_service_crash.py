@@ -3,63 +3,25 @@ approval given to its successor executes the action exactly once (SQLite and Pos
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from evals.sandbox.sandbox import SandboxConfig, SandboxInfo, down, up
-from evals.scenario import Scenario, load_scenario
+from evals.sandbox.sandbox import SandboxInfo
+from evals.scenario import Scenario
 from policies.audit import AuditLog
 from policies.audit_store import open_audit_store
 from tests.policies.guard_fixtures import clock
-from tests.server.serve_process import service_env, start_serve
+from tests.server.serve_process import alert_body, service_env, start_serve, wait_state
 from tests.server.service_fixture import auth
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[tuple[Scenario, SandboxInfo]]:
-    scenario = load_scenario("checkout-bad-deploy")
-    config = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90)
-    info = up(scenario, config)
-    try:
-        yield scenario, info
-    finally:
-        down(scenario.id, config)
-
-
-def alert_body(scenario: Scenario, fingerprint: str = "fp-1") -> dict:
-    alert = scenario.alert
-    assert alert is not None
-    return {
-        "alert": {
-            "labels": alert.labels,
-            "annotations": alert.annotations,
-            "startsAt": scenario.at(alert.starts_at).isoformat(),
-            "fingerprint": fingerprint,
-        },
-        "as_of": scenario.end_utc.isoformat(),
-    }
-
-
-def wait_state(url: str, incident_id: str, states: set[str], timeout_s: float = 90) -> dict:
-    deadline = time.monotonic() + timeout_s
-    body: dict = {}
-    while time.monotonic() < deadline:
-        body = httpx.get(f"{url}/v1/incidents/{incident_id}", headers=auth("viewer"), timeout=10).json()
-        if body["incident"]["state"] in states:
-            return body
-        time.sleep(0.25)
-    raise AssertionError(f"{incident_id} stayed {body.get('incident', {}).get('state')}, wanted {states}")
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
 def test_kill_9_while_an_approval_is_pending(
-    sandbox: tuple[Scenario, SandboxInfo], tmp_path: Path, store: str, request: pytest.FixtureRequest
+    own_sandbox: tuple[Scenario, SandboxInfo], tmp_path: Path, store: str, request: pytest.FixtureRequest
 ) -> None:
-    scenario, info = sandbox
+    scenario, info = own_sandbox
     dsn = request.getfixturevalue("fresh_postgres_dsn") if store == "postgres" else None
     env = service_env(info, tmp_path / "run", dsn)
     first = start_serve(env, tmp_path / "serve-1.log")

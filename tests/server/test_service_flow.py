@@ -7,7 +7,7 @@ from kubernetes import client, config
 from policies.audit import AuditLog
 from policies.audit_store import SqliteAuditStore
 from tests.policies.guard_fixtures import clock
-from tests.server.service_fixture import Service, auth, service  # noqa: F401 (fixture)
+from tests.server.service_fixture import Service, auth
 
 
 def _alert(svc: Service) -> dict:
@@ -31,7 +31,7 @@ def _image(svc: Service, name: str) -> str:
         api.close()
 
 
-def test_alert_to_approved_rollback_executed_once(service: Service) -> None:  # noqa: F811
+def test_alert_to_approved_rollback_executed_once(service: Service) -> None:
     svc = service
     body = {"alert": _alert(svc), "as_of": svc.scenario.end_utc.isoformat()}
     opened = svc.client.post("/v1/incidents", json=body, headers=auth("responder"))
