@@ -122,6 +122,41 @@ def bench_rca(
     raise typer.Exit(rca_main(["--data", str(data), *(["--json"] if as_json else [])]))
 
 
+@bench_app.command("service")
+def bench_service(
+    database_url: Annotated[str | None, typer.Option(help="postgresql://… (default: SQLite)")] = None,
+    users: Annotated[int, typer.Option(min=1, help="concurrent senders")] = 50,
+    seconds: Annotated[int, typer.Option(min=5, help="length of each load")] = 20,
+    in_flight: Annotated[int, typer.Option(min=0, help="investigations at once for the memory run")] = 20,
+) -> None:
+    """The service under load (Alertmanager intake, incident reads) and its memory."""
+    from evals.sandbox.sandbox import down, up
+    from evals.scenario import load_scenario
+    from server.bench.service import bench, memory_in_flight
+
+    result = bench(database_url, users, seconds)
+    print(result.model_dump_json(indent=2))
+    if in_flight:
+        scenario = load_scenario("checkout-bad-deploy")
+        config = sandbox_config(load_settings())
+        info = up(scenario, config)
+        try:
+            backends = {
+                "MEDIC_PROMETHEUS_URL": info.prometheus_url,
+                "MEDIC_KUBECONFIG": str(info.kubeconfig),
+                "MEDIC_TRACES_BACKEND": "otlp-file",
+                "MEDIC_TRACES_DIR": str(info.traces_dir),
+            }
+            assert scenario.alert is not None
+            alert = {
+                "labels": scenario.alert.labels,
+                "startsAt": scenario.at(scenario.alert.starts_at).isoformat(),
+            }
+            print(memory_in_flight(backends, alert, in_flight).model_dump_json(indent=2))
+        finally:
+            down(scenario.id, config)
+
+
 def _register() -> None:
     from server.cli_eval import audit_app, eval_command
     from server.cli_serve import serve_command
