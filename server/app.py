@@ -23,10 +23,10 @@ from server.api import alertmanager, approvals, incidents, messages
 from server.deps import Services, ServicesDep
 from server.metrics import ServiceMetrics
 from server.service_config import ServiceConfig
-from server.telemetry import flush_tracing
 from server.store.engine import database_url, open_engine
 from server.store.incidents import IncidentStore
 from server.store.queue import WorkQueue
+from server.telemetry import flush_tracing
 from server.worker import Worker
 
 
