@@ -19,6 +19,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from opentelemetry import context as otel_context
 
 from agent.missing_evidence import missing_evidence
 from agent.planner import Planner
@@ -30,6 +31,7 @@ from policies.guard_graph import add_guard
 from tools.context import ToolContext
 from tools.contract import Evidence
 from tools.registry import Registry
+from tools.tracing import traced, tracer
 
 Route = Literal["run_tools", "diagnose"]
 
@@ -57,12 +59,12 @@ def build_graph(
     """The compiled investigation graph. Without a guard, proposals are reported and never sent."""
     parts = Parts(planner, tools, context, runbook)
     builder = StateGraph(InvestigationState)
-    builder.add_node("intake", lambda state: intake(state, parts))
-    builder.add_node("investigate", lambda state: investigate(state, parts))
-    builder.add_node("run_tools", lambda state: run_tools(state, parts))
-    builder.add_node("diagnose", lambda state: diagnose(state, parts))
-    builder.add_node("propose", lambda state: propose_node(state, parts))
-    builder.add_node("report", lambda state: {"finished": True})
+    builder.add_node("intake", traced("intake", lambda state: intake(state, parts)))
+    builder.add_node("investigate", traced("investigate", lambda state: investigate(state, parts)))
+    builder.add_node("run_tools", traced("run_tools", lambda state: run_tools(state, parts)))
+    builder.add_node("diagnose", traced("diagnose", lambda state: diagnose(state, parts)))
+    builder.add_node("propose", traced("propose", lambda state: propose_node(state, parts)))
+    builder.add_node("report", traced("report", finish))
     builder.add_edge(START, "intake")
     builder.add_edge("intake", "investigate")
     builder.add_conditional_edges("investigate", route, {"run_tools": "run_tools", "diagnose": "diagnose"})
@@ -74,6 +76,10 @@ def build_graph(
         builder.add_edge("propose", "report")
     builder.add_edge("report", END)
     return builder.compile(checkpointer=checkpointer)
+
+
+def finish(state: InvestigationState) -> InvestigationState:
+    return {"finished": True}
 
 
 def intake(state: InvestigationState, parts: Parts) -> InvestigationState:
@@ -129,9 +135,18 @@ def run_tools(state: InvestigationState, parts: Parts) -> InvestigationState:
     calls, budget = state["pending"], state["budget"]
     ctx = dataclasses.replace(parts.context, as_of=state["incident"].as_of)
 
+    parent = otel_context.get_current()  # the pool's threads carry the node's span as parent
+
     def one(call: ToolCall) -> tuple[Step, list[Evidence]]:
         started = parts.seconds()
-        result = parts.tools.run(call.tool, dict(call.args), ctx)
+        token = otel_context.attach(parent)
+        try:
+            with tracer.start_as_current_span(f"tool {call.tool}") as span:
+                span.set_attribute("medic.tool", call.tool)
+                result = parts.tools.run(call.tool, dict(call.args), ctx)
+                span.set_attribute("medic.tool.status", result.status)
+        finally:
+            otel_context.detach(token)
         step = Step(
             call=call,
             status=result.status,

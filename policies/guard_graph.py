@@ -9,15 +9,16 @@ from langgraph.graph.state import CompiledStateGraph
 
 from policies.guard import Guard, GuardState, route_after_check
 from policies.guard_record import GuardRecord
+from tools.tracing import traced
 
 GUARD_MODELS = (GuardRecord,)
 
 
 def add_guard(builder: StateGraph, guard: Guard, *, after: str, then: str) -> None:
     """check → (approve →) execute, between `after` and `then`; each node checkpointed."""
-    builder.add_node("guard_check", guard.check)
-    builder.add_node("guard_approve", guard.approve)
-    builder.add_node("guard_execute", guard.execute)
+    builder.add_node("guard_check", traced("guard_check", guard.check))
+    builder.add_node("guard_approve", traced("guard_approve", guard.approve))
+    builder.add_node("guard_execute", traced("guard_execute", guard.execute))
     builder.add_edge(after, "guard_check")
     builder.add_conditional_edges(
         "guard_check",

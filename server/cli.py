@@ -8,7 +8,6 @@ runs (tests/server/test_cli_help.py checks that none of them is imported for hel
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,8 +18,6 @@ if TYPE_CHECKING:
     from server.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="medic: incident response for Kubernetes.")
-bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks on public data sets.")
-app.add_typer(bench_app, name="bench")
 
 err = Console(stderr=True)
 
@@ -66,44 +63,22 @@ def _options(
     """medic: incident response for Kubernetes."""
 
 
-@bench_app.command("nab")
-def bench_nab(
-    data: Annotated[
-        Path, typer.Option(help="the NAB data set folder (with data/, labels/, config/, results/)")
-    ],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    out: Annotated[Path | None, typer.Option(help="write our raw scores in NAB's results layout")] = None,
-) -> None:
-    """Score our anomaly detector and peers on the Numenta Anomaly Benchmark."""
-    from evals.bench.nab.run import main as nab_main
-
-    argv = ["--data", str(data), *(["--json"] if as_json else []), *(["--out", str(out)] if out else [])]
-    raise typer.Exit(nab_main(argv))
-
-
-@bench_app.command("rca")
-def bench_rca(
-    data: Annotated[Path, typer.Option(help="the Sock Shop RCA cases folder")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Rank root causes on the Sock Shop fault cases, beside BARO."""
-    from evals.bench.rca.run import main as rca_main
-
-    raise typer.Exit(rca_main(["--data", str(data), *(["--json"] if as_json else [])]))
-
-
 def _register() -> None:
     from server.cli_audit import audit_app
+    from server.cli_bench import bench_app
     from server.cli_eval import eval_command
     from server.cli_policy import policy_app
     from server.cli_sandbox import sandbox_app
+    from server.cli_serve import serve_command
     from server.cli_triage import investigate_command, triage_command
 
     app.command("triage")(triage_command)
     app.command("investigate")(investigate_command)
     app.command("eval")(eval_command)
+    app.command("serve")(serve_command)
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(audit_app, name="audit")
+    app.add_typer(bench_app, name="bench")
     app.add_typer(policy_app, name="policy")
 
 

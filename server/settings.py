@@ -19,6 +19,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from agent.runbook import DEFAULT_RUNBOOK_PATH
 from agent.state import Budget
 from policies.approver import Approver
+from server.auth import TokenGrant
+from server.service_config import ServiceConfig, WorkerConfig
+from server.telemetry import TelemetryConfig
 from tools.config import ToolsConfig
 from tools.traces.config import TracesConfig
 
@@ -74,6 +77,24 @@ class Settings(BaseSettings):
         "CLI approvals count for nothing until the policy's roles are granted here",
     )
 
+    # The service (`medic serve`).
+    api_tokens: list[TokenGrant] = Field(
+        default_factory=list,
+        description='JSON list of {"subject", "sha256", "roles", "groups", "scopes"}; sha256 of the token',
+    )
+    serve_worker: bool = Field(True, description="investigate in this replica, not only serve the API")
+    worker_concurrency: int = Field(4, ge=1, le=64, description="investigations one replica runs at once")
+    lease_s: float = Field(30.0, ge=2, le=3600, description="a dead replica's work is taken over after this")
+    approval_ttl_s: float = Field(900.0, gt=0, le=86_400, description="how long an API approval stays valid")
+
+    # medic's own traces: the standard OpenTelemetry variables (no exporter unless they name one).
+    otel_traces_exporter: str | None = Field(None, validation_alias="OTEL_TRACES_EXPORTER")
+    otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        None, validation_alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    otel_service_name: str = Field("medic", validation_alias="OTEL_SERVICE_NAME")
+
     # The sandbox (DESIGN §3.7).
     sandbox_dir: Path = Field(Path(".medic/sandbox"), description="state of running sandboxes")
     prometheus_bin: str = "prometheus"
@@ -101,6 +122,28 @@ class Settings(BaseSettings):
             kube_in_cluster=self.kube_in_cluster,
             timeout_s=self.timeout_s,
             traces=traces,
+        )
+
+    def telemetry_config(self) -> TelemetryConfig:
+        return TelemetryConfig(
+            traces_exporter=self.otel_traces_exporter,
+            otlp_endpoint=self.otel_exporter_otlp_endpoint,
+            otlp_traces_endpoint=self.otel_exporter_otlp_traces_endpoint,
+            service_name=self.otel_service_name,
+        )
+
+    def service_config(self) -> ServiceConfig:
+        return ServiceConfig(
+            api_tokens=self.api_tokens,
+            database_url=self.database_url,
+            state_dir=self.state_dir,
+            run_worker=self.serve_worker,
+            approval_ttl_s=self.approval_ttl_s,
+            worker=WorkerConfig(
+                concurrency=self.worker_concurrency,
+                lease_s=self.lease_s,
+                reports_dir=self.state_dir / "reports",
+            ),
         )
 
     def agent_config(self) -> AgentConfig:

@@ -25,6 +25,7 @@ import openai
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SecretStr, field_validator
 
 from tools.summary import count_tokens
+from tools.tracing import tracer
 
 Message = dict[str, JsonValue]
 RETRYABLE_STATUS = frozenset({408, 409, 429})
@@ -141,6 +142,19 @@ class ChatClient:
         self._client.close()
 
     def complete(self, request: ChatRequest) -> Completion:
+        """One answer, in a span with the GenAI semantic conventions (model, token counts)."""
+        with tracer.start_as_current_span(f"chat {self._config.model}") as span:
+            span.set_attribute("gen_ai.operation.name", "chat")
+            span.set_attribute("gen_ai.provider.name", "openai")
+            span.set_attribute("gen_ai.request.model", self._config.model)
+            completion = self._complete(request)
+            span.set_attribute("gen_ai.usage.input_tokens", completion.prompt_tokens)
+            span.set_attribute("gen_ai.usage.output_tokens", completion.completion_tokens)
+            if completion.finish_reason:
+                span.set_attribute("gen_ai.response.finish_reasons", [completion.finish_reason])
+            return completion
+
+    def _complete(self, request: ChatRequest) -> Completion:
         request_tokens = count_request_tokens(request)
         attempts = self._config.max_retries + 1
         for attempt in range(attempts):

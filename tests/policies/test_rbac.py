@@ -36,7 +36,7 @@ def test_the_read_role_cannot_write_or_read_secrets() -> None:
 def test_the_act_role_matches_the_executor() -> None:
     granted = {
         (g, r, v)
-        for rule in roles()["medic-act"]
+        for rule in roles()["medic-act"] + roles()["medic-act-nodes"]
         for g in rule["apiGroups"]
         for r in rule["resources"]
         for v in rule["verbs"]
@@ -61,3 +61,12 @@ def test_the_act_role_matches_the_executor() -> None:
         "delete_namespaced_pod",
         "patch_node",
     }
+
+
+def test_the_pod_identity_reads_and_only_the_act_identity_writes() -> None:
+    docs = list(yaml.safe_load_all((ROOT / "policies" / "rbac.yaml").read_text()))
+    bindings = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ClusterRoleBinding"}
+    subjects = {name: {s["name"] for s in b["subjects"]} for name, b in bindings.items()}
+    assert subjects == {"medic-read": {"medic", "medic-act"}, "medic-act-nodes": {"medic-act"}}
+    # the workload writes are never bound cluster-wide: only RoleBindings, per namespace
+    assert all(b["roleRef"]["name"] != "medic-act" for b in bindings.values())

@@ -1,0 +1,74 @@
+"""`medic bench`: the benchmarks on public data sets, and the service under load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from server.cli import sandbox_config
+from server.cli_triage import _settings
+
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks on public data sets and of the service.")
+
+
+@bench_app.command("nab")
+def bench_nab(
+    data: Annotated[
+        Path, typer.Option(help="the NAB data set folder (with data/, labels/, config/, results/)")
+    ],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    out: Annotated[Path | None, typer.Option(help="write our raw scores in NAB's results layout")] = None,
+) -> None:
+    """Score our anomaly detector and peers on the Numenta Anomaly Benchmark."""
+    from evals.bench.nab.run import main as nab_main
+
+    argv = ["--data", str(data), *(["--json"] if as_json else []), *(["--out", str(out)] if out else [])]
+    raise typer.Exit(nab_main(argv))
+
+
+@bench_app.command("rca")
+def bench_rca(
+    data: Annotated[Path, typer.Option(help="the Sock Shop RCA cases folder")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Rank root causes on the Sock Shop fault cases, beside BARO."""
+    from evals.bench.rca.run import main as rca_main
+
+    raise typer.Exit(rca_main(["--data", str(data), *(["--json"] if as_json else [])]))
+
+
+@bench_app.command("service")
+def bench_service(
+    database_url: Annotated[str | None, typer.Option(help="postgresql://… (default: SQLite)")] = None,
+    users: Annotated[int, typer.Option(min=1, help="concurrent senders")] = 50,
+    seconds: Annotated[int, typer.Option(min=5, help="length of each load")] = 20,
+    in_flight: Annotated[int, typer.Option(min=0, help="investigations at once for the memory run")] = 20,
+) -> None:
+    """The service under load (Alertmanager intake, incident reads) and its memory."""
+    from evals.sandbox.sandbox import down, up
+    from evals.scenario import load_scenario
+    from server.bench.service import bench, memory_in_flight
+
+    result = bench(database_url, users, seconds)
+    print(result.model_dump_json(indent=2))
+    if in_flight:
+        scenario = load_scenario("checkout-bad-deploy")
+        config = sandbox_config(_settings(None))
+        info = up(scenario, config)
+        try:
+            backends = {
+                "MEDIC_PROMETHEUS_URL": info.prometheus_url,
+                "MEDIC_KUBECONFIG": str(info.kubeconfig),
+                "MEDIC_TRACES_BACKEND": "otlp-file",
+                "MEDIC_TRACES_DIR": str(info.traces_dir),
+            }
+            assert scenario.alert is not None
+            alert = {
+                "labels": scenario.alert.labels,
+                "startsAt": scenario.at(scenario.alert.starts_at).isoformat(),
+            }
+            print(memory_in_flight(backends, alert, in_flight).model_dump_json(indent=2))
+        finally:
+            down(scenario.id, config)

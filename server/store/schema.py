@@ -1,0 +1,101 @@
+"""The incident store's tables (SQLAlchemy Core): one schema for SQLite and PostgreSQL.
+
+An incident row is also its unit of work: `work_state`, `lease_owner` and `lease_until` say whether
+its LangGraph thread needs running and which replica holds it, so one thread never runs in two
+places at once. `wanted` counts requests for work (a new alert, an approval) and `done` the ones a
+worker has served: work that arrives while a worker runs is not lost, it makes the row ready again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite's INTEGER PRIMARY KEY is its rowid (autoincrement); PostgreSQL wants a BIGINT identity.
+_SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
+incidents = Table(
+    "medic_incidents",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("title", String(500), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("namespace", String(253)),
+    Column("state", String(32), nullable=False),
+    Column("group_key", String(1024), unique=True),
+    Column("opened_by", String(200), nullable=False),
+    Column("incident", JSON, nullable=False),
+    Column("report", JSON),
+    Column("pending", JSON, doc="the guard's approval request while the thread waits for one"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("work_state", String(16), nullable=False, default="idle"),
+    Column("wanted", Integer, nullable=False, default=0),
+    Column("done", Integer, nullable=False, default=0),
+    Column("lease_owner", String(200)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Index("medic_incidents_work", "work_state", "lease_until"),
+)
+
+timeline = Table(
+    "medic_timeline",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("incident_id", String(128), ForeignKey("medic_incidents.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("medic_timeline_incident", "incident_id", "seq"),
+)
+
+alerts = Table(
+    "medic_alerts",
+    metadata,
+    Column("incident_id", String(128), ForeignKey("medic_incidents.id"), nullable=False),
+    Column("fingerprint", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("incident_id", "fingerprint", name="medic_alerts_one"),
+)
+
+approvals = Table(
+    "medic_approvals",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("incident_id", String(128), ForeignKey("medic_incidents.id"), nullable=False),
+    Column("action_id", String(128), nullable=False),
+    Column("approver", String(200), nullable=False),
+    Column("approval", JSON, nullable=False),
+    Column("consumed", Integer, nullable=False, default=0),
+    UniqueConstraint("incident_id", "action_id", "approver", name="medic_approvals_one_per_person"),
+)
+
+feedback = Table(
+    "medic_feedback",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("incident_id", String(128), ForeignKey("medic_incidents.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("true_cause", String(500)),
+    Column("notes", Text, nullable=False, default=""),
+)
