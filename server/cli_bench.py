@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from server.cli import sandbox_config
 from server.cli_triage import _settings
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks on public data sets and of the service.")
@@ -50,6 +49,7 @@ def bench_service(
     from evals.sandbox.sandbox import down, up
     from evals.scenario import load_scenario
     from server.bench.service import bench, memory_in_flight
+    from server.cli import sandbox_config
 
     result = bench(database_url, users, seconds)
     print(result.model_dump_json(indent=2))

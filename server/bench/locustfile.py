@@ -1,21 +1,27 @@
 """The load locust puts on the service (run by `medic bench service`, in its own process).
 
-BENCH_MODE=alerts: Alertmanager webhooks, each a new alert in one of a few hundred groups.
-BENCH_MODE=get: reads of one incident. BENCH_TOKEN and BENCH_INCIDENT come from the driver.
+--bench-mode alerts: Alertmanager webhooks, each a new alert in one of a few hundred groups.
+--bench-mode get: reads of one incident. The token and the incident id come from the driver.
+--bench-rate R: each user paces itself to R requests/s (0: as fast as the server answers).
 """
 
 from __future__ import annotations
 
 import itertools
-import os
+from argparse import ArgumentParser
 from datetime import UTC, datetime
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, constant, constant_throughput, events, task
 
-MODE = os.environ.get("BENCH_MODE", "alerts")
-TOKEN = os.environ.get("BENCH_TOKEN", "")
-INCIDENT = os.environ.get("BENCH_INCIDENT", "")
 _counter = itertools.count()
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: ArgumentParser) -> None:
+    parser.add_argument("--bench-mode", choices=["alerts", "get"], default="alerts")
+    parser.add_argument("--bench-token", default="")
+    parser.add_argument("--bench-incident", default="")
+    parser.add_argument("--bench-rate", type=float, default=0.0, help="requests/s per user; 0: flat out")
 
 
 def webhook(n: int) -> dict[str, object]:
@@ -38,14 +44,18 @@ def webhook(n: int) -> dict[str, object]:
 
 
 class Sender(FastHttpUser):
-    wait_time = constant(0)
+    def wait_time(self) -> float:
+        rate = float(self.environment.parsed_options.bench_rate)
+        pace: float = constant_throughput(rate)(self) if rate > 0 else constant(0)(self)
+        return pace
 
     @task
     def send(self) -> None:
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        if MODE == "alerts":
+        options = self.environment.parsed_options
+        headers = {"Authorization": f"Bearer {options.bench_token}"}
+        if options.bench_mode == "alerts":
             self.client.post(
                 "/v1/alertmanager", json=webhook(next(_counter)), headers=headers, name="alertmanager"
             )
         else:
-            self.client.get(f"/v1/incidents/{INCIDENT}", headers=headers, name="get incident")
+            self.client.get(f"/v1/incidents/{options.bench_incident}", headers=headers, name="get incident")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import secrets
 import shutil
 import signal
@@ -33,6 +32,7 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 class LoadResult(BaseModel):
     name: str
     users: int
+    rate_per_user: float = 0.0
     requests: int
     failures: int
     rps: float
@@ -54,9 +54,13 @@ class MemoryInFlight(BaseModel):
     seconds_to_rest: float
 
 
+CODE_ROOT = Path(__file__).resolve().parents[2]  # the checkout these modules come from
+
+
 def _process_env() -> dict[str, str]:
-    """What a child process needs to find its programs and this code; no MEDIC_ setting leaks in."""
-    return {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "LANG")}
+    """A child's environment: this checkout's code first, and nothing of ours (no MEDIC_ setting
+    of the caller's shell leaks into the measured server)."""
+    return {"PYTHONPATH": str(CODE_ROOT)}
 
 
 def _free_port() -> int:
@@ -74,8 +78,15 @@ def rss_mb(pid: int) -> float:
 
 def start_server(env: dict[str, str], workdir: Path, worker: bool) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    medic = str(Path(sys.executable).parent / "medic")
-    args = [medic, "serve", "--port", str(port), "--worker" if worker else "--no-worker"]
+    args = [
+        sys.executable,
+        "-m",
+        "server.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--worker" if worker else "--no-worker",
+    ]
     log = (workdir / "serve.log").open("ab")
     process = subprocess.Popen(args, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -93,30 +104,25 @@ def start_server(env: dict[str, str], workdir: Path, worker: bool) -> tuple[subp
 
 
 def run_locust(
-    url: str, mode: str, users: int, seconds: int, env: dict[str, str], workdir: Path
+    url: str,
+    mode: str,
+    users: int,
+    seconds: int,
+    *,
+    token: str,
+    incident: str,
+    workdir: Path,
+    rate: float = 0.0,
 ) -> LoadResult:
-    prefix = workdir / f"locust-{mode}"
+    """One load: `users` senders, each flat out (rate 0) or paced to `rate` requests/s."""
+    prefix = workdir / f"locust-{mode}-{rate:g}"
+    options = ["--headless", "--host", url, "-u", str(users), "-r", str(users), "-t", f"{seconds}s"]
+    options += ["--csv", str(prefix), "--only-summary", "--loglevel", "ERROR"]
+    options += ["--bench-mode", mode, "--bench-token", token, "--bench-incident", incident]
+    options += ["--bench-rate", str(rate)]
     subprocess.run(
-        [
-            str(Path(sys.executable).parent / "locust"),
-            "-f",
-            str(LOCUSTFILE),
-            "--headless",
-            "--host",
-            url,
-            "-u",
-            str(users),
-            "-r",
-            str(users),
-            "-t",
-            f"{seconds}s",
-            "--csv",
-            str(prefix),
-            "--only-summary",
-            "--loglevel",
-            "ERROR",
-        ],
-        env={**env, "BENCH_MODE": mode},
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *options],
+        env={**_process_env(), "HOME": str(workdir)},
         check=False,
         capture_output=True,
         timeout=seconds + 60,
@@ -127,6 +133,7 @@ def run_locust(
     return LoadResult(
         name=mode,
         users=users,
+        rate_per_user=rate,
         requests=int(row["Request Count"]),
         failures=int(row["Failure Count"]),
         rps=round(float(row["Requests/s"]), 1),
@@ -146,7 +153,6 @@ def bench(database_url: str | None, users: int, seconds: int) -> ServiceBench:
         "HOME": str(workdir),
         "MEDIC_STATE_DIR": str(workdir),
         "MEDIC_API_TOKENS": json.dumps([g.model_dump() for g in grants]),
-        "BENCH_TOKEN": token,
     }
     if database_url:
         env["MEDIC_DATABASE_URL"] = database_url
@@ -154,12 +160,14 @@ def bench(database_url: str | None, users: int, seconds: int) -> ServiceBench:
     try:
         headers = {"Authorization": f"Bearer {token}"}
         opened = httpx.post(f"{url}/v1/incidents", json={"question": "is bench ok?"}, headers=headers)
-        env["BENCH_INCIDENT"] = opened.json()["id"]
+        incident = str(opened.json()["id"])
         time.sleep(1)
         idle = rss_mb(process.pid)
+        # Throughput flat out, then latency at a steady 1 request/s per sender (Alertmanager's pace
+        # is per group interval, so 50 senders at 1/s is already a storm).
         loads = [
-            run_locust(url, "alerts", users, seconds, env, workdir),
-            run_locust(url, "get", users, seconds, env, workdir),
+            run_locust(url, mode, users, seconds, token=token, incident=incident, workdir=workdir, rate=rate)
+            for mode, rate in (("alerts", 0.0), ("alerts", 1.0), ("get", 0.0), ("get", 1.0))
         ]
         after = rss_mb(process.pid)
     finally:
