@@ -31,9 +31,11 @@ from policies.checkpoint import open_checkpointer
 from policies.guard import Guard, RecoveryCheck
 from policies.guard_record import GuardRecord, NoApprover
 from policies.loader import load_default_policy, load_policy
+from policies.model import Policy
 from tools.action_request import ActionRequest
-from tools.backends import kube_api_client, open_tool_context
+from tools.backends import act_api_client, kube_api_client, open_tool_context
 from tools.config import ToolsConfig
+from tools.context import ToolContext
 from tools.contract import Evidence
 from tools.metrics.client import MetricsBackend
 from tools.metrics.recovery import Recovery, error_ratio_recovery
@@ -67,6 +69,10 @@ class AgentConfig(BaseModel):
     audit_url: str = Field(".medic/audit.db", description="a SQLite path, or postgresql://…")
     database_url: str | None = Field(None, description="postgresql://… for checkpoints; None: SQLite")
     state_dir: Path = Field(Path(".medic"), description="where SQLite checkpoints live")
+    act_kubeconfig: Path | None = Field(
+        None, description="the executor's own credential; None: the investigations' kubeconfig"
+    )
+    act_kube_context: str | None = None
     budget: Budget = Field(default_factory=Budget)
     verify_within_s: float = Field(60.0, gt=0, le=3600)
     recovery_within_s: float = Field(
@@ -184,6 +190,37 @@ def recovery_check(metrics: MetricsBackend, templates: Mapping[str, str]) -> Rec
     return check
 
 
+def connect_guard(
+    config: AgentConfig,
+    policy: Policy,
+    audit: AuditLog,
+    clock: Callable[[], datetime],
+    context: ToolContext,
+    stack: contextlib.ExitStack,
+) -> Guard | None:
+    """The guard, with two credentials: the guard reads the target's state with the investigations'
+    (read-only) one, and only the executor holds the act credential when one is configured. None
+    without Kubernetes access."""
+    read_api = kube_api_client(config.tools)
+    if read_api is None:
+        return None
+    stack.callback(read_api.close)
+    act_api = read_api
+    if config.act_kubeconfig is not None:
+        act_api = act_api_client(config.tools, config.act_kubeconfig, config.act_kube_context)
+        stack.callback(act_api.close)
+    return Guard.connect(
+        act_api,
+        policy,
+        audit,
+        clock,
+        read_api=read_api,
+        verify_within_s=config.verify_within_s,
+        recovery=recovery_check(context.metrics, config.tools.promql) if context.metrics else None,
+        recovery_within_s=config.recovery_within_s,
+    )
+
+
 @contextlib.contextmanager
 def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> Iterator[Agent]:
     """An agent wired to the configured backends; without Kubernetes access it has no guard. Every
@@ -196,20 +233,7 @@ def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> 
         stack.callback(store.close)
         context = open_tool_context(config.tools, clock())
         stack.callback(context.close)
-        guard = None
-        api = kube_api_client(config.tools)
-        if api is not None:
-            stack.callback(api.close)
-            recovery = recovery_check(context.metrics, config.tools.promql) if context.metrics else None
-            guard = Guard.connect(
-                api,
-                policy,
-                AuditLog(store, clock),
-                clock,
-                verify_within_s=config.verify_within_s,
-                recovery=recovery,
-                recovery_within_s=config.recovery_within_s,
-            )
+        guard = connect_guard(config, policy, AuditLog(store, clock), clock, context, stack)
         saver = stack.enter_context(
             open_checkpointer(config.database_url, config.state_dir / "checkpoints.db", STATE_MODELS)
         )

@@ -86,14 +86,16 @@ class Guard:
         verify_within_s: float = 60.0,
         recovery: RecoveryCheck | None = None,
         recovery_within_s: float = 0.0,
+        read_api: ApiClient | None = None,
     ) -> Guard:
-        """A guard over the cluster `api` reaches (the executor stays private to this module)."""
+        """A guard over the cluster `api` reaches (the executor stays private to this module). With
+        `read_api`, target state is read with that credential and only the executor uses `api`."""
         return cls(
             Executor(api),
             policy,
             audit,
             clock,
-            kube=KubernetesReader(api, timeout_s=10.0),
+            kube=KubernetesReader(read_api or api, timeout_s=10.0),
             verify_within_s=verify_within_s,
             recovery=recovery,
             recovery_within_s=recovery_within_s,

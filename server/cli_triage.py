@@ -48,6 +48,14 @@ PlannerOption = Annotated[
     Literal["rules", "openai"] | None, typer.Option(help="default: MEDIC_PLANNER, else rules")
 ]
 ApproveOption = Annotated[Approve, typer.Option(help="how the approval the guard asks for is answered")]
+# Against real backends an approval must come from a verified identity (an API token, a signed Slack
+# request); a terminal is not one, so `investigate` only refuses or leaves the action unapproved.
+InvestigateApprove = Literal["none", "no", "prompt", "yes"]
+NOT_HERE = (
+    "--approve {mode} is for the sandbox only (medic triage): against real backends an approval must "
+    "come from a verified identity. Run `medic serve` and approve over the API "
+    "(POST /v1/incidents/<id>/actions/<action_id>/approval) or in Slack; see the README's Service section"
+)
 JsonOption = Annotated[bool, typer.Option("--json", help="print the report as JSON")]
 
 
@@ -120,7 +128,10 @@ def triage_command(
 def investigate_command(
     alert: Annotated[Path, typer.Option(help="an Alertmanager webhook (v4) JSON file")],
     planner: PlannerOption = None,
-    approve: ApproveOption = "prompt",
+    approve: Annotated[
+        InvestigateApprove,
+        typer.Option(help="none: leave the action unapproved (no approver here); no: refuse it"),
+    ] = "none",
     as_json: JsonOption = False,
     out: Annotated[
         Path | None, typer.Option(help="report folder (default .medic/reports/<incident>)")
@@ -142,6 +153,8 @@ def investigate_command(
     from agent.incident import AlertPayloadError, incident_from_alert, read_webhook_alert
     from server.cli import fail
 
+    if approve in ("prompt", "yes"):
+        raise fail(NOT_HERE.format(mode=approve), code=EXIT_BAD_INPUT)
     settings = _settings(planner)
     try:
         incident = incident_from_alert(read_webhook_alert(alert))
@@ -150,10 +163,16 @@ def investigate_command(
     if fresh:
         incident = incident.restarted(datetime.now(UTC))
     console = Console(soft_wrap=True, stderr=as_json)
-    seat, ask = settings.approver_seat(), ask_on_terminal(console)
+    seat = settings.approver_seat()
 
     def decide(request: dict[str, JsonValue]) -> Approval | NoApprover:
-        return seat.decide(request, mode=approve, ask=ask, now=datetime.now(UTC))
+        from policies.guard_record import NoApprover
+
+        if approve == "no":
+            return seat.answer(request, approve=False, now=datetime.now(UTC))
+        return NoApprover(
+            why="medic investigate approves nothing: approve through medic serve's API or Slack"
+        )
 
     from agent.assemble import open_agent  # the graph and the clients: only once the alert is good
     from agent.report_files import write_report

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         description="kubectl's own variable (a colon-separated list), read when MEDIC_KUBECONFIG is unset",
     )
     kube_context: str | None = None
+    act_kubeconfig: Path | None = Field(
+        None,
+        description="the action executor's own kubeconfig (the medic-act identity); None: MEDIC_KUBECONFIG",
+    )
+    act_kube_context: str | None = None
     kube_in_cluster: bool = False
     traces_backend: Literal["otlp-file", "jaeger", "tempo"] | None = None
     traces_dir: Path | None = None
@@ -166,6 +171,8 @@ class Settings(BaseSettings):
             audit_url=self.audit_url,
             database_url=self.database_url,
             state_dir=self.state_dir,
+            act_kubeconfig=self.act_kubeconfig,
+            act_kube_context=self.act_kube_context,
             recovery_within_s=self.recovery_within_s,
             budget=Budget(
                 max_tool_calls=self.max_tool_calls,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
@@ -45,6 +46,17 @@ def kube_api_client(config: ToolsConfig) -> k8s.ApiClient | None:
         return None
     configuration.retries = 0  # a request either answers within the timeout or fails; no hidden retries
     return k8s.ApiClient(configuration)
+
+
+def act_api_client(config: ToolsConfig, kubeconfig: Path, context: str | None) -> k8s.ApiClient:
+    """The executor's credential: its own kubeconfig (e.g. the medic-act service account's token),
+    with the same timeouts and no retries as the read side."""
+    act = config.model_copy(
+        update={"kubeconfig": kubeconfig, "kube_context": context, "kube_in_cluster": False}
+    )
+    api = kube_api_client(act)
+    assert api is not None  # a kubeconfig is set
+    return api
 
 
 def open_tool_context(config: ToolsConfig, as_of: datetime) -> ToolContext:

@@ -161,7 +161,10 @@ class PrometheusBackend:
             if status in (400, 422):
                 raise BadQuery(f"Prometheus refused the query: {message}") from exc
             if status == 503:
-                raise BackendTimeout(f"Prometheus at {self.url} gave up on {what} ({message})") from exc
+                raise BackendTimeout(  # its own query timeout, or a server starting or shutting down
+                    f"Prometheus at {self.url} gave up on {what} ({message}): it timed out or is not "
+                    f"ready; check the server {SETTING} names"
+                ) from exc
             raise BackendError(
                 f"Prometheus at {self.url} failed {what} with HTTP {status}: {message} "
                 f"(is {SETTING} the Prometheus API?)"
