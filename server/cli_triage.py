@@ -224,6 +224,8 @@ def show(report: Report, out_dir: Path, console: Console, as_json: bool) -> None
         print(report.model_dump_json(indent=2))
         return
     console.print(f"\n[bold]{e(report.verdict)}[/]")
+    if report.symptom:
+        console.print(f"symptom: {e(report.symptom)}")
     if report.diagnosis is not None and report.diagnosis.degraded:
         console.print("[bold yellow]degraded:[/] made without some evidence, so confidence is capped")
         for missing in report.diagnosis.missing:

@@ -4,6 +4,7 @@ could give recorded as such, and "verified" that says what was and was not check
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,5 @@ def test_dry_run_decision_names_the_mode_once(tmp_path: Path) -> None:
     assert action.lower().replace("_", "-").count("dry-run") == 2, (
         f"the outcome and the mode, no more: {action}"
     )
+    # the alerting symptom with its numbers, under the verdict
+    assert re.search(r"^symptom: \S+ 5xx \d+ % \(was \d+ %", run.stdout, re.M), run.stdout
