@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import text
 
 from agent.assemble import AgentConfig, open_agent
 from agent.chat import ChatAnswer
@@ -22,6 +21,7 @@ from server import problems
 from server.api import alertmanager, approvals, incidents, messages
 from server.deps import Services, ServicesDep
 from server.metrics import ServiceMetrics
+from server.readiness import backend_checks, database_check
 from server.service_config import ServiceConfig
 from server.store.engine import database_url, open_engine
 from server.store.incidents import IncidentStore
@@ -92,15 +92,16 @@ def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
 
     @app.get("/readyz", tags=["health"], response_model=None)
     def readyz(svc: ServicesDep) -> JSONResponse:
-        checks: dict[str, str] = {}
-        try:
-            with svc.store.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"unreachable: {type(exc).__name__}"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        """Ready while the database answers; the backends' state is reported beside it."""
+        database = database_check(svc.store.engine)()
+        backends = {name: check() for name, check in backend_checks(agent.tools).items()}
+        ready = database == "ok"
+        body = {
+            "ready": ready,
+            "degraded": any(v != "ok" for v in backends.values()),
+            "checks": {"database": database, **backends},
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
     def metrics(svc: ServicesDep) -> PlainTextResponse:

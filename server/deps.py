@@ -27,7 +27,6 @@ class Services:
     approval_ttl_s: float = 900.0
     chat: Callable[[str, Report | None, str], ChatAnswer] = rules_answer
     metrics: ServiceMetrics = field(default_factory=lambda: ServiceMetrics(lambda: 0))
-    readiness: list[tuple[str, object]] = field(default_factory=list)
 
 
 def services(request: Request) -> Services:

@@ -70,6 +70,14 @@ def test_alert_to_approved_rollback_executed_once(service: Service) -> None:
     assert guard["execution"] and "executed" in guard["execution"]
     assert _image(svc, "checkoutservice") != before
 
+    _metrics_count_what_happened(svc)
+    ready = svc.client.get("/readyz").json()
+    assert ready == {
+        "ready": True,
+        "degraded": False,
+        "checks": {"database": "ok", "prometheus": "ok", "kubernetes": "ok"},
+    }
+
     log = AuditLog(SqliteAuditStore(svc.agent.audit_url), clock)
     approvals = [r for r in log.show() if r.kind == "approval"]
     assert [r.actor for r in approvals] == ["carol"]  # the token's subject, verified
@@ -115,3 +123,23 @@ def _events_stream_the_timeline(svc: Service, incident_id: str, known: int) -> N
     ids = [int(line[4:]) for line in text.splitlines() if line.startswith("id: ")]
     assert ids and ids[0] == 4 and ids == sorted(ids)
     assert "event: tool" in text and text.rstrip().endswith('data: {"state": "awaiting_approval"}')
+
+
+def _sample(exposition: str, name: str) -> float:
+    for line in exposition.splitlines():
+        if line.startswith(name + " ") or (line.startswith(name + "{") and line.split("}")[0] + "}" == name):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def _metrics_count_what_happened(svc: Service) -> None:
+    text = svc.client.get("/metrics").text
+    assert _sample(text, 'medic_investigations_total{outcome="awaiting_approval"}') == 1
+    assert _sample(text, 'medic_investigations_total{outcome="finished"}') == 1
+    assert _sample(text, 'medic_approvals_total{verdict="approve"}') == 1
+    assert _sample(text, 'medic_tool_seconds_count{tool="rank_root_causes"}') >= 1
+    assert _sample(text, "medic_queue_depth") == 0
+    assert (
+        'medic_actions_total{decision="require_approval"}' in text
+        or 'medic_actions_total{decision="allow"}' in text
+    )

@@ -36,5 +36,7 @@ def test_prometheus_stopped_mid_investigation(service: Service, tmp_path: Path) 
     [metrics] = [m for m in diagnosis["missing"] if m["source"] == "metrics"]
     assert "MEDIC_PROMETHEUS_URL" in metrics["why"]
     assert all(h["label"] != "CONFIRMED" for h in diagnosis["hypotheses"])
-    ready = svc.client.get("/readyz")
-    assert ready.status_code in (200, 503)  # the database is what readiness needs; no traceback either way
+    ready = svc.client.get("/readyz")  # still ready (alerts and approvals must get in), but degraded
+    assert ready.status_code == 200 and ready.json()["degraded"] is True
+    assert "MEDIC_PROMETHEUS_URL" in ready.json()["checks"]["prometheus"]
+    assert ready.json()["checks"]["kubernetes"] == "ok"

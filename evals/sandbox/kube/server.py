@@ -36,6 +36,8 @@ class KubeEmulator(KubernetesScaffold):
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
+        # The API server answers /version/ as /version; the official client's VersionApi asks for it.
+        self.fallback["get /version/"] << self._serve_server_version
         for rt in RESOURCE_TYPES:
             self.resources[resource(rt.group, rt.version, rt.plural)] = ResourceInfo(
                 namespaced=rt.namespaced,
