@@ -122,7 +122,10 @@ def load_manifest(folder: str | Path) -> Manifest:
 def write_manifest(folder: Path, manifest: Manifest) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / MANIFEST
-    path.write_text(yaml.safe_dump(manifest.model_dump(mode="json", exclude_none=True), sort_keys=False))
+    # Only absent top-level fields are left out: `expect.root_cause.service: null` (nothing is wrong)
+    # is a value, and dropping it would make the manifest invalid.
+    data = {key: value for key, value in manifest.model_dump(mode="json").items() if value is not None}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
 
