@@ -34,6 +34,7 @@ from policies.loader import load_default_policy, load_policy
 from tools.action_request import ActionRequest
 from tools.backends import kube_api_client, open_tool_context
 from tools.config import ToolsConfig
+from tools.context import ToolContext
 from tools.contract import Evidence
 from tools.metrics.client import MetricsBackend
 from tools.metrics.recovery import Recovery, error_ratio_recovery
@@ -185,9 +186,14 @@ def recovery_check(metrics: MetricsBackend, templates: Mapping[str, str]) -> Rec
 
 
 @contextlib.contextmanager
-def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> Iterator[Agent]:
+def open_agent(
+    config: AgentConfig,
+    clock: Callable[[], datetime] = utc_now,
+    wrap: Callable[[ToolContext], ToolContext] | None = None,
+) -> Iterator[Agent]:
     """An agent wired to the configured backends; without Kubernetes access it has no guard. Every
-    connection it opens is closed when the block ends."""
+    connection it opens is closed when the block ends. `wrap`, when given, transforms the tools'
+    context before any tool sees it (a recording wraps the backends this way; no tool changes)."""
     with contextlib.ExitStack() as stack:
         registry = default_registry()
         planner = make_planner(config, registry)
@@ -196,6 +202,8 @@ def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> 
         stack.callback(store.close)
         context = open_tool_context(config.tools, clock())
         stack.callback(context.close)
+        if wrap is not None:
+            context = wrap(context)
         guard = None
         api = kube_api_client(config.tools)
         if api is not None:
