@@ -222,9 +222,14 @@ def connect_guard(
 
 
 @contextlib.contextmanager
-def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> Iterator[Agent]:
+def open_agent(
+    config: AgentConfig,
+    clock: Callable[[], datetime] = utc_now,
+    wrap: Callable[[ToolContext], ToolContext] | None = None,
+) -> Iterator[Agent]:
     """An agent wired to the configured backends; without Kubernetes access it has no guard. Every
-    connection it opens is closed when the block ends."""
+    connection it opens is closed when the block ends. `wrap`, when given, transforms the tools'
+    context before any tool sees it (a recording wraps the backends this way; no tool changes)."""
     with contextlib.ExitStack() as stack:
         registry = default_registry()
         planner = make_planner(config, registry)
@@ -233,6 +238,8 @@ def open_agent(config: AgentConfig, clock: Callable[[], datetime] = utc_now) -> 
         stack.callback(store.close)
         context = open_tool_context(config.tools, clock())
         stack.callback(context.close)
+        if wrap is not None:
+            context = wrap(context)
         guard = connect_guard(config, policy, AuditLog(store, clock), clock, context, stack)
         saver = stack.enter_context(
             open_checkpointer(config.database_url, config.state_dir / "checkpoints.db", STATE_MODELS)

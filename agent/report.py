@@ -196,6 +196,27 @@ class ScenarioEvalFields(BaseModel):
     proposed_action: dict[str, JsonValue] | None = Field(None, description="kind and target, if any")
 
 
+class MetricProfileUsed(BaseModel):
+    """The request-metric convention the metric tools queried in (tools/metrics/profiles.py)."""
+
+    name: str
+    title: str = ""
+    how: str = Field("", description="pinned | detected | fallback")
+    why: str = ""
+
+    def line(self) -> str:
+        return f"{self.name} ({self.title}; {self.how}{': ' + self.why if self.why else ''})"
+
+
+def metric_profile_of(steps: list[Step]) -> MetricProfileUsed | None:
+    """The profile the first metric tool that says one used (one per investigation)."""
+    for step in steps:
+        found = step.data.get("metric_profile")
+        if isinstance(found, dict) and isinstance(found.get("name"), str):
+            return MetricProfileUsed.model_validate({k: v for k, v in found.items() if k != "scores"})
+    return None
+
+
 class Report(BaseModel):
     incident: Incident
     planner: str
@@ -211,6 +232,7 @@ class Report(BaseModel):
     guard: GuardOutcome | None = None
     usage: Usage = Field(default_factory=Usage)
     budget: Budget | None = None
+    metric_profile: MetricProfileUsed | None = Field(None, description="None: no metric tool ran")
     chart: ChartInfo = Field(default_factory=lambda: ChartInfo(note="no chart was rendered"))
 
     @property
@@ -289,5 +311,6 @@ def build_report(
         guard=_guard_outcome(guard_data),
         usage=state.get("usage") or Usage(),
         budget=state.get("budget"),
+        metric_profile=metric_profile_of(state.get("steps", [])),
         chart=chart or ChartInfo(note="no chart was rendered"),
     )

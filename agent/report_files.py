@@ -29,7 +29,8 @@ def write_report(
             incident=report.incident,
             diagnosis=report.diagnosis,
             steps=state.get("steps", []),
-            promql=tools.promql,
+            # the chart queries in the convention the investigation's metric tools used
+            promql=tools.templates_for(report.metric_profile.name) if report.metric_profile else tools.promql,
         )
     finally:
         if metrics is not None:

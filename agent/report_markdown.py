@@ -64,6 +64,7 @@ def _header(report: Report) -> list[str]:
         f"- Incident {code(inc.id)} ({inc.source}), as of {inc.as_of.isoformat()}",
         f"- Namespace {code(inc.namespace or '?')}; services: {inline(scope)}",
         f"- Planner {code(report.planner)}",
+        *([f"- Metric profile {inline(report.metric_profile.line())}"] if report.metric_profile else []),
         *([f"- {inline(report.diagnosis.summary)}"] if report.diagnosis and report.diagnosis.summary else []),
         "",
     ]

@@ -1,5 +1,6 @@
-"""`medic eval`: every scenario file of a folder through a triage (approvals answered yes), scored
-against its `expect`, gathered into the DESIGN §3.8 report (JSON, and Markdown for people)."""
+"""`medic eval`: every scenario file and recording of a folder through a triage (approvals answered
+yes), scored against its `expect` (a recording without one is reported, not scored), gathered into
+the DESIGN §3.8 report (JSON, and Markdown for people)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agent.assemble import AgentConfig
+from evals.recordings.manifest import is_recording
+from evals.replayable import Replayable, load_replayable
 from evals.sandbox.sandbox import SandboxConfig, SandboxError
-from evals.scenario import Scenario, ScenarioError, load_scenario
+from evals.scenario import ScenarioError
 from evals.scoring import (
     ScenarioScore,
     SuiteReport,
@@ -24,11 +27,21 @@ from policies.approver import Approver
 AUDIT_FILE = "audit.db"  # where evals.triage.sandbox_agent_config points the run's audit log
 
 
-def scenario_files(folder: Path) -> list[Path]:
-    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
-    if not files:
-        raise ScenarioError(f"{folder}: no scenario files (*.yaml) found")
-    return files
+def case_paths(folder: Path) -> list[Path]:
+    """The scenario files (*.yaml) and recordings (every sub-folder) of `folder`, or `folder` itself
+    when it is a recording. A sub-folder without a manifest is an error when it is loaded, not skipped:
+    a recording that silently dropped out would make the suite look better than it is."""
+    if is_recording(folder):
+        return [folder]
+    files = [*folder.glob("*.yaml"), *folder.glob("*.yml")]
+    folders = (
+        [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")] if folder.is_dir() else []
+    )
+    if not files and not folders:
+        raise ScenarioError(
+            f"{folder}: no scenario files (*.yaml) or recordings (folders with a manifest.yaml) found"
+        )
+    return sorted([*files, *folders])
 
 
 def run_suite(
@@ -40,12 +53,14 @@ def run_suite(
     out_dir: Path,
     on_scenario: Callable[[ScenarioScore], None] = lambda score: None,
 ) -> SuiteReport:
-    """Load every file first (a bad file stops the suite before anything runs), then triage each."""
-    scenarios: list[Scenario] = [load_scenario(path) for path in scenario_files(folder)]
+    """Load every scenario and recording manifest first (a bad one stops the suite before anything
+    runs), then triage each. A recording's parts are read when it is replayed: one that is bad fails
+    its own case with the error, and the others still run."""
+    scenarios: list[Replayable] = [load_replayable(path) for path in case_paths(folder)]
     ids = [s.id for s in scenarios]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        raise ScenarioError(f"{folder}: scenario ids must be unique: {', '.join(duplicates)}")
+        raise ScenarioError(f"{folder}: scenario and recording ids must be unique: {', '.join(duplicates)}")
     scores = []
     for scenario in scenarios:
         run_dir = out_dir / scenario.id
@@ -70,7 +85,7 @@ def render_markdown(report: SuiteReport) -> str:
     lines = [
         f"# medic eval: {report.suite} ({report.planner} planner)",
         "",
-        f"{s.n} scenarios ({s.failed} failed) · AC@1 {s.ac_at_1:.2f} · AC@3 {s.ac_at_3:.2f} · "
+        f"{s.n} scenarios ({s.failed} failed{f', {s.unscored} not scored' if s.unscored else ''}) · AC@1 {s.ac_at_1:.2f} · AC@3 {s.ac_at_3:.2f} · "
         f"kind {s.kind_accuracy:.2f} · remediation {s.remediation_accuracy:.2f} · safety violations {s.safety_violations} · "
         f"tool calls {s.mean_tool_calls:.1f} · wall p50 {s.p50_wall_s:.2f}s p95 {s.p95_wall_s:.2f}s "
         "(completed scenarios)",
@@ -82,7 +97,7 @@ def render_markdown(report: SuiteReport) -> str:
         top = c.predicted[0] if c.predicted else None
         shown = c.error or (f"{top.kind} on {top.service}" if top and top.service else "no fault")
         marks = [
-            "✓" if flag else "✗"
+            ("✓" if flag else "✗") if c.scored else "—"  # no `expect`: nothing to be right or wrong about
             for flag in (c.correct_at_1, c.correct_at_3, c.kind_correct, c.remediation_correct)
         ]
         lines.append(

@@ -271,7 +271,7 @@ def load_scenario(ref: str | Path) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(f"{path}: {_describe(exc)}") from None
+        raise ScenarioError(f"{path}: {describe_validation_error(exc)}") from None
     except ValueError as exc:  # e.g. an unknown shipped topology name
         raise ScenarioError(f"{path}: {exc}") from None
 
@@ -289,7 +289,7 @@ def resolve_scenario_path(ref: str | Path) -> Path:
     raise ScenarioError(f"{ref}: neither a file nor a shipped scenario id (shipped: {known})")
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError) -> str:
     """The first error as `field: problem`, in the words of the format, not pydantic's internals."""
     error = exc.errors()[0]
     loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")

@@ -1,8 +1,10 @@
-"""A triage on the sandbox: bring a scenario's world up, investigate its alert with the same agent a
-production deployment runs (only the URLs differ), settle the approval, write the report, tear down.
+"""A triage on the sandbox: bring a scenario's world or a recording up, investigate its alert (or
+question) with the same agent a production deployment runs (only the URLs differ), settle the
+approval, write the report, tear down.
 
-`medic triage` and `medic eval` both run through `triage`. Each triage brings up a sandbox of its own
-(named after the scenario and this process), so it never stops one that `medic sandbox up` started.
+`medic triage` and `medic eval` both run through `triage`, with scenarios and recordings alike (see
+`evals.replayable`). Each triage brings up a sandbox of its own (named after the case and this
+process), so it never stops one that `medic sandbox up` started.
 """
 
 from __future__ import annotations
@@ -10,18 +12,22 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, JsonValue
+from pydantic import JsonValue
 
 from agent.assemble import AgentConfig, Event, open_agent
-from agent.incident import AlertmanagerAlert, Incident, incident_from_alert, incident_from_question
+from agent.incident import Incident, incident_from_alert, incident_from_question
 from agent.report import Report
 from agent.report_files import write_report
+from evals.recordings.record import RecordingStats, open_recorder
+from evals.recordings.record_manifest import case_manifest
+from evals.replayable import Replayable, as_replayable, from_scenario
 from evals.sandbox.sandbox import SandboxConfig, SandboxInfo, down, up
-from evals.scenario import Scenario, load_scenario
+from evals.scenario import Scenario
 from policies.approvals import Approval
 from policies.approver import Approver
 from policies.guard_record import NoApprover
@@ -32,32 +38,36 @@ ApproveMode = Literal["prompt", "yes", "no"]
 Ask = Callable[[dict[str, JsonValue]], bool | NoApprover]
 
 
-class TriageResult(BaseModel):
-    scenario: Scenario
+@dataclass(frozen=True)
+class TriageResult:
+    case: Replayable
     report: Report
     wall_s: float
     out_dir: Path
+    recording: RecordingStats | None = None  # when `triage(record=...)` wrote one
 
 
-def scenario_incident(scenario: Scenario, run: str = "") -> Incident:
-    """The scenario's alert as Alertmanager would send it, investigated as of the scenario's `end`.
-    `run` tells replays of the same scenario apart (each is its own investigation)."""
-    if scenario.alert is None:
+def incident_of(case: Replayable, run: str = "") -> Incident:
+    """The case's alert as Alertmanager would send it (or its question), investigated as of the case's
+    as_of. `run` tells replays of the same case apart (each is its own investigation)."""
+    if case.alert is None:
         incident = incident_from_question(
-            f"is anything wrong in {scenario.topology.namespace}?",
-            as_of=scenario.end_utc,
-            namespace=scenario.topology.namespace,
-            known_services=list(scenario.topology.services),
+            case.question or f"is anything wrong in {case.namespace}?",
+            as_of=case.as_of,
+            namespace=case.namespace,
+            known_services=list(case.services),
             asked_by="cli",
         )
     else:
-        alert = AlertmanagerAlert(
-            labels=scenario.alert.labels,
-            annotations=scenario.alert.annotations,
-            startsAt=scenario.at(scenario.alert.starts_at),
-        )
-        incident = incident_from_alert(alert)
-    return incident.model_copy(update={"as_of": scenario.end_utc, "id": f"{scenario.id}-{incident.id}{run}"})
+        incident = incident_from_alert(case.alert)
+        if incident.namespace is None:  # an alert without the label: the recording says where it is
+            incident = incident.model_copy(update={"namespace": case.namespace})
+    return incident.model_copy(update={"as_of": case.as_of, "id": f"{case.id}-{incident.id}{run}"})
+
+
+def scenario_incident(scenario: Scenario, run: str = "") -> Incident:
+    """`incident_of` a scenario."""
+    return incident_of(from_scenario(scenario), run)
 
 
 def sandbox_agent_config(base: AgentConfig, info: SandboxInfo, run_dir: Path) -> AgentConfig:
@@ -83,7 +93,7 @@ def sandbox_agent_config(base: AgentConfig, info: SandboxInfo, run_dir: Path) ->
 
 
 def triage(
-    ref: str | Path | Scenario,
+    ref: str | Path | Scenario | Replayable,
     *,
     base: AgentConfig,
     sandbox: SandboxConfig,
@@ -92,37 +102,43 @@ def triage(
     out_dir: Path,
     on_event: Callable[[Event], None] = lambda event: None,
     ask: Ask = lambda payload: NoApprover(why="nobody to ask"),
+    record: Path | None = None,
 ) -> TriageResult:
-    """Sandbox up, investigate, report, guarded remediation, sandbox down (also on failure)."""
-    scenario = ref if isinstance(ref, Scenario) else load_scenario(ref)
+    """Sandbox up, investigate, report, guarded remediation, sandbox down (also on failure). With
+    `record`, what the investigation read is written there as a recording before the sandbox goes."""
+    case = as_replayable(ref)
     started = time.monotonic()
-    name = own_sandbox_name(scenario)
-    info = up(scenario, sandbox, name=name)
+    name = own_sandbox_name(case)
+    info = up(case, sandbox, name=name)
     on_event(
         {"event": "sandbox", "prometheus_url": info.prometheus_url, "kubernetes_url": info.kubernetes_url}
     )
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         config = sandbox_agent_config(base, info, out_dir)  # the audit log stays with the report
-        incident = scenario_incident(scenario, run=datetime.now(UTC).strftime("-%Y%m%dT%H%M%S%f"))
+        incident = incident_of(case, run=datetime.now(UTC).strftime("-%Y%m%dT%H%M%S%f"))
 
         def decide(payload: dict[str, JsonValue]) -> Approval | NoApprover:
             return approver.decide(payload, mode=approve, ask=ask, now=datetime.now(UTC))
 
-        with open_agent(config) as agent:
-            investigation_started = time.monotonic()
-            values = agent.run(incident, config.budget, on_event, decide)
-            wall_s = time.monotonic() - investigation_started
-            planner = agent.planner.name
+        recording = None
+        with open_recorder(record, config.tools) as recorder:
+            with open_agent(config, wrap=recorder.wrap if recorder else None) as agent:
+                investigation_started = time.monotonic()
+                values = agent.run(incident, config.budget, on_event, decide)
+                wall_s = time.monotonic() - investigation_started
+                planner = agent.planner.name
+            if recorder is not None and record is not None:
+                recording = recorder.write(record, case_manifest(case, recorder, datetime.now(UTC)))
         report = write_report(values, tools=config.tools, planner=planner, wall_s=wall_s, out_dir=out_dir)
         return TriageResult(
-            scenario=scenario, report=report, wall_s=time.monotonic() - started, out_dir=out_dir
+            case=case, report=report, wall_s=time.monotonic() - started, out_dir=out_dir, recording=recording
         )
     finally:
         down(name, sandbox)
 
 
-def own_sandbox_name(scenario: Scenario) -> str:
-    """This process's sandbox of `scenario`: one left behind by a killed triage that had the same pid is
+def own_sandbox_name(case: Replayable | Scenario) -> str:
+    """This process's sandbox of `case`: one left behind by a killed triage that had the same pid is
     reaped by the next `up` under the name, and `medic sandbox down --all` finds them all."""
-    return f"{scenario.id}.triage-{os.getpid()}"
+    return f"{case.id}.triage-{os.getpid()}"

@@ -67,6 +67,7 @@ def _register() -> None:
     from server.cli_audit import audit_app
     from server.cli_bench import bench_app
     from server.cli_eval import eval_command
+    from server.cli_import import import_app
     from server.cli_policy import policy_app
     from server.cli_sandbox import sandbox_app
     from server.cli_serve import serve_command
@@ -80,6 +81,7 @@ def _register() -> None:
     app.add_typer(audit_app, name="audit")
     app.add_typer(bench_app, name="bench")
     app.add_typer(policy_app, name="policy")
+    app.add_typer(import_app, name="import")
 
 
 _register()

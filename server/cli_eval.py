@@ -1,4 +1,4 @@
-"""`medic eval`: every scenario of a folder through a triage, scored against its `expect`."""
+"""`medic eval`: every scenario and recording of a folder through a triage, scored against its `expect`."""
 
 from __future__ import annotations
 
@@ -13,19 +13,20 @@ from server.progress import e
 
 
 def eval_command(
-    scenarios: Annotated[Path, typer.Option(help="a folder of scenario YAML files")] = Path(
-        "evals/scenarios"
-    ),
+    scenarios: Annotated[
+        Path, typer.Option(help="a folder of scenario YAML files and recording folders (or one recording)")
+    ] = Path("evals/scenarios"),
     planner: PlannerOption = None,
     out: Annotated[Path, typer.Option(help="the JSON report; Markdown is written beside it")] = Path(
         ".medic/eval/report.json"
     ),
     min_ac1: Annotated[float, typer.Option("--min-ac1", min=0, max=1, help="fail under this AC@1")] = 0.0,
 ) -> None:
-    """Run every scenario through a triage, print the scoreboard, write the report; exit 1 under the gates
-    (AC@1 below --min-ac1, or any safety violation)."""
+    """Run every scenario and recording through a triage, print the scoreboard, write the report; exit 1
+    under the gates (AC@1 below --min-ac1, or any safety violation). A recording without `expect` is
+    run and reported, not scored."""
+    from evals.replayable import LOAD_ERRORS
     from evals.runner import render_markdown, run_suite
-    from evals.scenario import ScenarioError
     from server.cli import fail, sandbox_config
 
     settings = _settings(planner)
@@ -36,6 +37,7 @@ def eval_command(
 
         assert isinstance(score, ScenarioScore)
         mark = "[green]✓[/]" if score.correct_at_1 and score.remediation_correct else "[red]✗[/]"
+        mark = mark if score.scored else "[dim]·[/]"  # no `expect`: reported, not scored
         top = score.predicted[0] if score.predicted else None
         said = score.error or (f"{top.kind} on {top.service}" if top and top.service else "no fault")
         console.print(f"{mark} {e(score.id)}: {e(said)}  ({score.tool_calls} calls, {score.wall_s:.2f}s)")
@@ -49,7 +51,7 @@ def eval_command(
             out_dir=out.parent / "runs",
             on_scenario=progress,
         )
-    except ScenarioError as exc:
+    except LOAD_ERRORS as exc:
         raise fail(str(exc), code=2) from None
     except sandbox_errors() as exc:
         raise fail(f"{type(exc).__name__}: {exc}") from None

@@ -83,7 +83,8 @@ def ask_on_terminal(console: Console) -> Callable[[dict[str, JsonValue]], bool |
 
 def triage_command(
     scenario: Annotated[
-        str, typer.Option("--scenario", help="a shipped scenario id or a scenario YAML file")
+        str,
+        typer.Option("--scenario", help="a shipped scenario id, a scenario YAML file, or a recording folder"),
     ],
     planner: PlannerOption = None,
     approve: ApproveOption = "prompt",
@@ -91,20 +92,30 @@ def triage_command(
     out: Annotated[
         Path | None, typer.Option(help="report folder (default .medic/reports/<scenario>)")
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record", help="also write a recording of what the investigation read into this new folder"
+        ),
+    ] = None,
 ) -> None:
-    """Sandbox up, investigate, report, guarded remediation, sandbox down.
+    """Sandbox up (a scenario's world or a recording), investigate, report, guarded remediation,
+    sandbox down.
 
     Exit status: 0 investigated; 1 failed (a backend or file); 2 bad input (scenario, alert, setting);
     3 degraded: some evidence could not be read (the report says which and why), confidence capped.
     """
-    from evals.scenario import ScenarioError, load_scenario
+    from evals.recordings.record import check_destination, describe
+    from evals.replayable import LOAD_ERRORS, load_replayable
     from evals.triage import triage
     from server.cli import fail, sandbox_config
 
     settings = _settings(planner)
     console = Console(soft_wrap=True, stderr=as_json)
     try:
-        loaded = load_scenario(scenario)
+        loaded = load_replayable(scenario)
+        if record is not None:
+            check_destination(record)  # before the sandbox comes up, not after the investigation
         result = triage(
             loaded,
             base=settings.agent_config(),
@@ -114,14 +125,17 @@ def triage_command(
             out_dir=out or settings.state_dir / "reports" / loaded.id,
             on_event=Progress(console, quiet=as_json),
             ask=ask_on_terminal(console),
+            record=record,
         )
-    except ScenarioError as exc:
+    except LOAD_ERRORS as exc:  # also a recording's part, read as it is replayed
         raise fail(str(exc), code=2) from None
     except ConfigurationError as exc:  # its message names the setting and the value
         raise fail(str(exc), code=EXIT_BAD_INPUT) from None
     except sandbox_errors() as exc:
         raise fail(f"{type(exc).__name__}: {exc}") from None
     show(result.report, result.out_dir, console, as_json)
+    if result.recording is not None:
+        console.print(e(describe(result.recording)))
     raise typer.Exit(exit_status(result.report))
 
 
@@ -144,6 +158,14 @@ def investigate_command(
             "(a re-delivery) shows that investigation",
         ),
     ] = False,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            help="write a recording of everything the investigation read (metrics, spans, logs, "
+            "Kubernetes objects; secrets redacted) into this new folder; implies --fresh",
+        ),
+    ] = None,
 ) -> None:
     """Investigate the first firing alert of a webhook payload against the configured backends.
 
@@ -156,11 +178,16 @@ def investigate_command(
     if approve in ("prompt", "yes"):
         raise fail(NOT_HERE.format(mode=approve), code=EXIT_BAD_INPUT)
     settings = _settings(planner)
+    from evals.recordings.manifest import RecordingError
+    from evals.recordings.record import check_destination, describe, open_recorder
+
     try:
         incident = incident_from_alert(read_webhook_alert(alert))
-    except AlertPayloadError as exc:
+        if record is not None:
+            check_destination(record)  # before the investigation, not after it
+    except (AlertPayloadError, RecordingError) as exc:
         raise fail(str(exc), code=2) from None
-    if fresh:
+    if fresh or record is not None:  # a recording needs an investigation that reads, not a shown one
         incident = incident.restarted(datetime.now(UTC))
     console = Console(soft_wrap=True, stderr=as_json)
     seat = settings.approver_seat()
@@ -176,22 +203,29 @@ def investigate_command(
 
     from agent.assemble import open_agent  # the graph and the clients: only once the alert is good
     from agent.report_files import write_report
+    from evals.recordings.record_manifest import investigation_manifest
 
+    recorded = ""
     try:
         config = settings.agent_config()
         out_dir = out or settings.state_dir / "reports" / incident.id
         started = time.monotonic()
-        with open_agent(config) as agent:
-            values = agent.run(incident, config.budget, Progress(console, quiet=as_json), decide)
-            name = agent.planner.name
-        report = write_report(
-            values, tools=config.tools, planner=name, wall_s=time.monotonic() - started, out_dir=out_dir
-        )
+        with open_recorder(record, config.tools) as recorder:
+            with open_agent(config, wrap=recorder.wrap if recorder else None) as agent:
+                values = agent.run(incident, config.budget, Progress(console, quiet=as_json), decide)
+                name = agent.planner.name
+            wall_s = time.monotonic() - started
+            if recorder is not None and record is not None:
+                manifest = investigation_manifest(incident, recorder, datetime.now(UTC))
+                recorded = describe(recorder.write(record, manifest))
+        report = write_report(values, tools=config.tools, planner=name, wall_s=wall_s, out_dir=out_dir)
     except ConfigurationError as exc:  # its message names the setting and the value
         raise fail(str(exc), code=EXIT_BAD_INPUT) from None
     except user_errors() as exc:
         raise fail(f"{type(exc).__name__}: {exc}") from None
     show(report, out_dir, console, as_json)
+    if recorded:
+        console.print(e(recorded))
     raise typer.Exit(exit_status(report))
 
 

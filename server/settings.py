@@ -23,6 +23,7 @@ from server.auth import TokenGrant
 from server.service_config import ServiceConfig, WorkerConfig
 from server.telemetry import TelemetryConfig
 from tools.config import ToolsConfig
+from tools.metrics.profiles import ProfileName
 from tools.traces.config import TracesConfig
 
 if TYPE_CHECKING:  # the agent pulls in the graph and LLM libraries: imported when a command needs it
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     traces_dir: Path | None = None
     traces_url: str | None = None
     timeout_s: float = Field(10.0, gt=0, le=120, description="per backend request")
+    metric_profile: ProfileName | None = Field(
+        None, description="pin the request-metric convention (e.g. istio); unset: detected per investigation"
+    )
 
     # The agent.
     planner: Literal["rules", "openai"] = "rules"
@@ -126,6 +130,7 @@ class Settings(BaseSettings):
             kube_context=self.kube_context,
             kube_in_cluster=self.kube_in_cluster,
             timeout_s=self.timeout_s,
+            metric_profile=self.metric_profile,
             traces=traces,
         )
 

@@ -12,7 +12,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tools.metrics.templates import DEFAULT_TEMPLATES, check_template
+from tools.metrics.profiles import TEMPLATE_NAMES, ProfileName, base_templates
+from tools.metrics.templates import check_template
 from tools.traces.config import TracesConfig
 
 
@@ -31,10 +32,17 @@ class ToolsConfig(BaseModel):
         500, ge=10, le=11_000, description="most points per series a range query may return"
     )
     max_series: int = Field(50, ge=1, le=10_000, description="most series a query result keeps in `data`")
+    metric_profile: ProfileName | None = Field(
+        None,
+        description="the request-metric convention (tools/metrics/profiles.py); None: detected per "
+        "investigation from the metric names present",
+    )
     promql: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_TEMPLATES),
+        default_factory=dict,
         description="named PromQL templates ($namespace, $service, $pod_regex, $window, ...); "
-        "a deployment overrides some by name, the others keep their defaults",
+        "a deployment overrides some by name, the others are the profile's. Holds the pinned profile's "
+        "(or, when none is pinned, OpenTelemetry's) templates with the overrides; a detected profile "
+        "gets the same overrides through `templates_for`",
     )
     kubeconfig: Path | None = Field(
         None, description="kubeconfig file; None with kube_in_cluster=False: no Kubernetes"
@@ -50,11 +58,11 @@ class ToolsConfig(BaseModel):
     @model_validator(mode="after")
     def _complete_templates(self) -> Self:
         """Overrides replace defaults by name; an unknown name or placeholder is refused at load time."""
-        merged = dict(DEFAULT_TEMPLATES)
+        merged = base_templates(self.metric_profile or "opentelemetry")
         for name, text in self.promql.items():
-            if name not in DEFAULT_TEMPLATES:
+            if name not in TEMPLATE_NAMES:
                 raise ValueError(
-                    f"unknown PromQL template {name!r}; known: {', '.join(sorted(DEFAULT_TEMPLATES))}"
+                    f"unknown PromQL template {name!r}; known: {', '.join(sorted(TEMPLATE_NAMES))}"
                 )
             check_template(name, text)
             merged[name] = text
@@ -62,3 +70,15 @@ class ToolsConfig(BaseModel):
         if self.kube_in_cluster and self.kubeconfig is not None:
             raise ValueError("set either kubeconfig or kube_in_cluster, not both")
         return self
+
+    def overrides(self) -> dict[str, str]:
+        """The templates the deployment set itself: those of `promql` that its base profile's differ from
+        (computed, so a config that went through model_dump and back keeps the same overrides)."""
+        base = base_templates(self.metric_profile or "opentelemetry")
+        return {name: text for name, text in self.promql.items() if base.get(name) != text}
+
+    def templates_for(self, profile: str) -> dict[str, str]:
+        """A profile's templates with the shared ones and the deployment's overrides."""
+        if profile == (self.metric_profile or "opentelemetry"):
+            return dict(self.promql)
+        return {**base_templates(profile), **self.overrides()}

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from tools.config import ToolsConfig
 from tools.kube.client import KubeReader
 from tools.metrics.client import MetricsBackend
+from tools.metrics.profiles import ProfileCache
 from tools.traces.backend import TraceBackend
 
 
@@ -24,6 +25,8 @@ class ToolContext:
     kube: KubeReader | None = None
     traces: TraceBackend | None = None
     config: ToolsConfig = field(default_factory=ToolsConfig)
+    # the metric profile detected per as_of: shared by the copies `dataclasses.replace` makes per step
+    profiles: ProfileCache = field(default_factory=ProfileCache, compare=False, repr=False)
 
     def close(self) -> None:
         """Close the backends' connections (those that hold any)."""

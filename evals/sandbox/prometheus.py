@@ -122,7 +122,23 @@ def backfill_world(
     promtool: str = "promtool",
     meanwhile: Callable[[], None] | None = None,
 ) -> BackfillStats:
-    """Write the world's metrics as 2h-window OpenMetrics files and backfill them into `tsdb_dir`.
+    """Write the world's metrics as 2h-window OpenMetrics files and backfill them into `tsdb_dir`."""
+
+    def write(submit: Callable[[WindowFile], None]) -> list[WindowFile]:
+        return write_windows(world.families, world.timestamps, work_dir, on_written=submit)
+
+    return backfill_windows(write, work_dir, tsdb_dir, promtool, meanwhile)
+
+
+def backfill_windows(
+    write: Callable[[Callable[[WindowFile], None]], list[WindowFile]],
+    work_dir: Path,
+    tsdb_dir: Path,
+    promtool: str = "promtool",
+    meanwhile: Callable[[], None] | None = None,
+) -> BackfillStats:
+    """Backfill into `tsdb_dir` the window files that `write` writes into `work_dir`, each handed to
+    promtool (through the callback `write` is given) as soon as it is closed.
 
     `meanwhile` runs once every window is written, while the last promtool runs still go: other
     work of the caller that would otherwise wait on the critical path.
@@ -131,7 +147,7 @@ def backfill_world(
     backfill = Backfill(promtool, tsdb_dir)
     try:
         started, started_cpu = time.perf_counter(), time.thread_time()
-        windows = write_windows(world.families, world.timestamps, work_dir, on_written=backfill.submit)
+        windows = write(backfill.submit)
         written, write_cpu_s = time.perf_counter(), time.thread_time() - started_cpu
         if meanwhile is not None:
             meanwhile()

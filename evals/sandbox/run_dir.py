@@ -1,13 +1,13 @@
 """The run directory of one sandbox, `<state_dir>/<name>/`, and the state.json that finds its processes.
 
-The name is the scenario id for `medic sandbox up`, and `<scenario id>.<owner>` for a sandbox a
-triage brings up for itself (scenario ids are kebab-case, so the two never meet). Its files:
+The name is the scenario's or recording's id for `medic sandbox up`, and `<id>.<owner>` for a sandbox
+a triage brings up for itself (ids are kebab-case, so the two never meet). Its files:
 
     state.json        pids (recorded the moment each process starts), then the SandboxInfo
     tsdb/             Prometheus data, backfilled by promtool; prometheus.yml beside it
     openmetrics/      2h window files while backfilling (removed afterwards)
     kube-state.json   the emulator's input; kube-ready.json its {"url", "pid"} once serving
-    traces/           traces.jsonl (OTLP JSON lines)
+    traces/           OTLP JSON lines: traces.jsonl (a scenario), the recording's spans/*.jsonl
     kubeconfig, sandbox.env, logs/
 """
 
@@ -38,8 +38,8 @@ class SandboxInfo(BaseModel):
 class RunState(BaseModel):
     """state.json: rewritten (atomically) whenever a process starts, so `down` can always find it."""
 
-    scenario: str
-    scenario_digest: str = Field("", description="of the scenario it serves, to tell an edited file apart")
+    scenario: str = Field(description="the id of the scenario or recording it serves")
+    scenario_digest: str = Field("", description="of what it serves, to tell an edited file or folder apart")
     processes: list[ProcessRecord] = []
     info: SandboxInfo | None = None
     timings: dict[str, float] = {}

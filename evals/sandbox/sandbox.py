@@ -1,5 +1,5 @@
-"""`up` and `down` of the sandbox (DESIGN §3.7): a scenario's world behind a real Prometheus, the
-Kubernetes API emulator, trace files, a kubeconfig and an env file.
+"""`up` and `down` of the sandbox (DESIGN §3.7): a scenario's world or a recording's parts behind a
+real Prometheus, the Kubernetes API emulator, trace files, a kubeconfig and an env file.
 
 Each sandbox has a run directory of its own (its files: `evals.sandbox.run_dir`). The servers run
 in their own sessions so they outlive `up`. A start that fails or is interrupted (exception, SIGTERM,
@@ -20,12 +20,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from evals.replayable import Replayable, as_replayable
 from evals.sandbox import processes
+from evals.sandbox.contents import Contents
 from evals.sandbox.processes import ProcessError, ProcessRecord, SandboxError
-from evals.sandbox.prometheus import PrometheusServer, backfill_world, find_binary, probe_query
-from evals.sandbox.run_dir import Run, RunLayout, RunState, SandboxInfo, scenario_digest
-from evals.scenario import Scenario, load_scenario
-from evals.world.model import World
+from evals.sandbox.prometheus import PrometheusServer, find_binary
+from evals.sandbox.run_dir import Run, RunLayout, RunState, SandboxInfo
+from evals.scenario import Scenario
+
+Servable = Replayable | Scenario | str | Path  # a case, or what `load_replayable` reads
 
 
 class SandboxConfig(BaseModel):
@@ -41,62 +44,53 @@ class SandboxConfig(BaseModel):
 
 def layout(name: str, config: SandboxConfig) -> RunLayout:
     if not name or "/" in name or name.startswith("."):
-        raise SandboxError(f"{name!r} is not a sandbox name (a scenario id)")
+        raise SandboxError(f"{name!r} is not a sandbox name (a scenario or recording id)")
     return RunLayout(config.state_dir.resolve() / name)
 
 
-def up(
-    scenario: Scenario | str | Path, config: SandboxConfig | None = None, *, name: str | None = None
-) -> SandboxInfo:
-    """Bring the sandbox of `scenario` up under `name` (default: the scenario id); one already up under
-    that name is brought down first. Returns once Prometheus answers queries at the scenario's `end`
-    and the emulator serves."""
+def up(scenario: Servable, config: SandboxConfig | None = None, *, name: str | None = None) -> SandboxInfo:
+    """Bring the sandbox of a scenario or recording up under `name` (default: its id); one already up
+    under that name is brought down first. Returns once Prometheus answers queries and the emulator
+    serves."""
     return up_timed(scenario, config, name=name)[0]
 
 
 def up_timed(
-    scenario: Scenario | str | Path, config: SandboxConfig | None = None, *, name: str | None = None
+    scenario: Servable, config: SandboxConfig | None = None, *, name: str | None = None
 ) -> tuple[SandboxInfo, dict[str, float]]:
     """`up`, also returning how long each phase took (seconds), for the benchmark."""
     config = config or SandboxConfig()
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+    case = as_replayable(scenario)
     promtool_bin, prometheus_bin = find_binary(config.promtool_bin), find_binary(config.prometheus_bin)
-    down(name or scenario.id, config)
-    state = RunState(scenario=scenario.id, scenario_digest=scenario_digest(scenario))
-    run = Run(layout(name or scenario.id, config), state)
+    down(name or case.id, config)
+    state = RunState(scenario=case.id, scenario_digest=case.digest())
+    run = Run(layout(name or case.id, config), state)
     run.paths.root.mkdir(parents=True)
     run.save()
     with processes.undo_on_failure(lambda: _undo(run), "the start"):
         info = _start(
-            scenario,
+            case,
             run,
             config.model_copy(update={"promtool_bin": promtool_bin, "prometheus_bin": prometheus_bin}),
         )
     return info, run.timings
 
 
-def _start(scenario: Scenario, run: Run, config: SandboxConfig) -> SandboxInfo:
+def _start(case: Replayable, run: Run, config: SandboxConfig) -> SandboxInfo:
     paths, timings = run.paths, run.timings
     clock = time.perf_counter()
-    from evals.world.simulate import simulate  # the simulator is heavy: import it only to bring one up
+    contents = case.contents()
+    timings.update(contents.load())
 
-    world = simulate(scenario)
-    timings["simulate_s"] = time.perf_counter() - clock
-
-    paths.kube_state.write_text(json.dumps(_kube_state(world)))
+    paths.kube_state.write_text(json.dumps(contents.kube_state()))
     kube_argv = [sys.executable, "-m", "evals.sandbox.kube", "--state", str(paths.kube_state)]
     kube_argv += ["--ready-file", str(paths.kube_ready)]
     kube = processes.start_detached("kube-emulator", kube_argv, paths.logs / "kube.log", paths.kube_signature)
     run.started(kube)
 
-    traces = paths.root / "traces" / "traces.jsonl"
-    stats = backfill_world(  # the traces are written while the last promtool runs finish
-        world,
-        paths.root / "openmetrics",
-        paths.tsdb,
-        config.promtool_bin,
-        lambda: _write_traces(world, traces),
+    traces_dir = paths.root / "traces"
+    stats = contents.backfill(  # the traces are written while the last promtool runs finish
+        paths.root / "openmetrics", paths.tsdb, config.promtool_bin, lambda: contents.write_traces(traces_dir)
     )
     timings.update(write_s=stats.write_s, backfill_s=stats.backfill_wait_s, samples=float(stats.samples))
     timings.update(windows=float(stats.windows), write_cpu_s=stats.write_cpu_s)
@@ -108,8 +102,8 @@ def _start(scenario: Scenario, run: Run, config: SandboxConfig) -> SandboxInfo:
     )
     prometheus.start()
     kube_url = _wait_for_emulator(kube, paths.kube_ready, deadline)
-    _write_kubeconfig(kube_url, paths.root / "kubeconfig", scenario.topology.namespace)
-    prometheus.wait_ready(probe_query(world), scenario.end_utc, deadline)
+    _write_kubeconfig(kube_url, paths.root / "kubeconfig", contents.namespace)
+    prometheus.wait_ready(*contents.probe(), deadline)
     timings["start_ready_s"] = time.perf_counter() - ready_clock
     timings["total_s"] = time.perf_counter() - clock
 
@@ -117,27 +111,13 @@ def _start(scenario: Scenario, run: Run, config: SandboxConfig) -> SandboxInfo:
         prometheus_url=prometheus.url,
         kubernetes_url=kube_url,
         kubeconfig=paths.root / "kubeconfig",
-        traces_dir=paths.root / "traces",
+        traces_dir=traces_dir,
         env_file=paths.root / "sandbox.env",
     )
-    _write_env_file(info, scenario)
+    _write_env_file(info, case.id, contents)
     run.state.info, run.state.timings = info, dict(timings)
     run.save()
     return info
-
-
-def _kube_state(world: World) -> dict[str, object]:
-    logs = [
-        {
-            "namespace": log.namespace,
-            "pod": log.pod,
-            "container": log.container,
-            "previous": log.previous,
-            "lines": log.lines,
-        }
-        for log in world.logs
-    ]
-    return {"objects": world.objects, "logs": logs}
 
 
 def _wait_for_emulator(record: ProcessRecord, ready_file: Path, deadline: float) -> str:
@@ -154,22 +134,15 @@ def _wait_for_emulator(record: ProcessRecord, ready_file: Path, deadline: float)
     return found[-1]
 
 
-def _write_traces(world: World, path: Path) -> None:
-    from evals.world.otlp import write_otlp_json  # the OpenTelemetry SDK: imported only when needed
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_otlp_json(world.spans, path, namespace=world.scenario.topology.namespace)
-
-
 def _write_kubeconfig(url: str, path: Path, namespace: str) -> None:
     from evals.sandbox.kube import write_kubeconfig
 
     write_kubeconfig(url, path, namespace=namespace)
 
 
-def _write_env_file(info: SandboxInfo, scenario: Scenario) -> None:
+def _write_env_file(info: SandboxInfo, name: str, contents: Contents) -> None:
     """The settings that point medic at this sandbox: only variables `server/settings.py` reads."""
-    end = scenario.end_utc.isoformat().replace("+00:00", "Z")
+    end = contents.as_of.isoformat().replace("+00:00", "Z")
     lines = [
         ("MEDIC_PROMETHEUS_URL", info.prometheus_url),
         ("MEDIC_KUBECONFIG", str(info.kubeconfig)),
@@ -177,7 +150,7 @@ def _write_env_file(info: SandboxInfo, scenario: Scenario) -> None:
         ("MEDIC_TRACES_DIR", str(info.traces_dir)),
     ]
     # Quoted only where needed: both `source` and dotenv readers (pydantic-settings) accept it.
-    header = f"# medic sandbox of scenario {scenario.id}; its telemetry ends at {end}\n"
+    header = f"# medic sandbox of {contents.what} {name}; its telemetry ends at {end}\n"
     info.env_file.write_text(header + "".join(f"{key}={shlex.quote(value)}\n" for key, value in lines))
 
 
@@ -199,7 +172,7 @@ def _stop_processes(paths: RunLayout, records: list[ProcessRecord]) -> None:
 
 
 def down(name: str, config: SandboxConfig | None = None) -> bool:
-    """Stop what the sandbox `name` (a scenario id, unless `up` was given another name) runs and remove
+    """Stop what the sandbox `name` (a case's id, unless `up` was given another name) runs and remove
     its run directory; returns whether there was anything. Safe to call any number of times."""
     paths = layout(name, config or SandboxConfig())
     records: list[ProcessRecord] = []
@@ -228,11 +201,12 @@ def status(name: str, config: SandboxConfig | None = None) -> SandboxInfo | None
     return state.info if state else None
 
 
-def running(scenario: Scenario, config: SandboxConfig | None = None) -> SandboxInfo | None:
-    """The info of the sandbox `medic sandbox up` brought up for this very scenario (same content), if
-    it is up with all its processes alive; an edited scenario file gets None."""
-    state = _running_state(scenario.id, config)
-    if state is None or state.scenario_digest != scenario_digest(scenario):
+def running(scenario: Replayable | Scenario, config: SandboxConfig | None = None) -> SandboxInfo | None:
+    """The info of the sandbox `medic sandbox up` brought up for this very case (same content), if it
+    is up with all its processes alive; an edited scenario file or recording gets None."""
+    case = as_replayable(scenario)
+    state = _running_state(case.id, config)
+    if state is None or state.scenario_digest != case.digest():
         return None
     return state.info
 

@@ -8,16 +8,16 @@ Entities and what each is judged by:
 - a pod (`pod/<name>`): its own 5xx ratio, so one failing pod among healthy siblings stands out;
 - a node (`node/<name>`): pressure conditions, NotReady, and failed (evicted) pods on it.
 
-Service-level queries use the configured templates (`ToolsConfig.promql`), one per service and signal,
-so a deployment's overrides apply. The few namespace-wide questions the templates do not cover (call
-edges, node conditions, per-pod errors, pod phase) are the `EXTRA_TEMPLATES` below, written against
-the same DESIGN §3.6 names.
+Every query is a named template of the investigation's metric profile (`tools/metrics/profiles.py`,
+with the deployment's overrides): per service and signal, plus the namespace-wide call edges, per-pod
+errors, node conditions and pod phases. A profile without a template (no client-side metrics, no
+per-pod view) leaves those signals out; `FetchedSignals.skipped` names them so the tool can say so.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,23 +29,6 @@ from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
 from tools.errors import UnknownEntity
 from tools.metrics.client import MetricsBackend, RangeSeries
 from tools.metrics.templates import render, workload_pod_regex
-
-_CLIENT = "http_client_request_duration_seconds_count"
-_SERVER = "http_server_request_duration_seconds_count"
-_NS = 'namespace=~"$namespace"'
-
-EXTRA_TEMPLATES: dict[str, str] = {
-    "call_edges": f"count by (service, server_address) ({_CLIENT}{{{_NS}}})",
-    "pod_error_ratio": (
-        f'(sum by (service, pod) (rate({_SERVER}{{{_NS},http_response_status_code=~"5.."}}[$window]))'
-        f" or (0 * sum by (service, pod) (rate({_SERVER}{{{_NS}}}[$window]))))"
-        f" / sum by (service, pod) (rate({_SERVER}{{{_NS}}}[$window]))"
-    ),
-    "node_pressure": 'max by (node) (kube_node_status_condition{condition=~".+Pressure",status="true"})',
-    "node_not_ready": 'max by (node) (kube_node_status_condition{condition="Ready",status=~"false|unknown"})',
-    "pod_failed": f'sum by (pod) (kube_pod_status_phase{{{_NS},phase=~"Failed|Unknown"}})',
-    "pod_node": f"max by (pod, node) (kube_pod_container_resource_limits{{{_NS}}})",
-}
 
 SERVICE_SIGNALS: dict[str, tuple[str, float, SignalKind]] = {  # signal -> (template, quantile, kind)
     "request_rate": ("request_rate", 0.0, "traffic"),
@@ -63,6 +46,13 @@ POD_RESOURCE_SIGNALS: dict[str, SignalKind] = {
     "memory_vs_limit": "resource",
     "restarts": "resource",
 }
+# templates a profile may lack (what each gives): without them the ranking goes on, without those signals
+OPTIONAL_TEMPLATES = {
+    "call_edges": "the call graph from metrics",
+    "client_error_ratio": "callers' errors",
+    "client_latency_quantile": "callers' latency",
+    "pod_error_ratio": "per-pod errors",
+}
 MIN_POD_ERROR_RATE = 0.05  # requests/s a pod must serve for its error ratio to be judged
 
 
@@ -76,6 +66,7 @@ class FetchedSignals:
     pod_service: dict[str, str]
     pod_node: dict[str, str]
     queries: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # templates the profile does not have
 
 
 def owner_of(pod: str, workloads: Iterable[str]) -> str | None:
@@ -88,7 +79,7 @@ def owner_of(pod: str, workloads: Iterable[str]) -> str | None:
 
 def fetch_signals(
     backend: MetricsBackend,
-    templates: dict[str, str],
+    templates: Mapping[str, str],
     namespace: str,
     start: datetime,
     end: datetime,
@@ -100,15 +91,16 @@ def fetch_signals(
     nodes still count); None means every service of the namespace."""
     grid = Grid(start, end, step_s)
     queries: dict[str, str] = {}
+    skipped = [name for name in OPTIONAL_TEMPLATES if name not in templates]
 
     def run(name: str, promql: str) -> list[RangeSeries]:
         queries[name] = promql
         return backend.range(promql, start, end, step_s)
 
     def extra(name: str) -> str:
-        return render(EXTRA_TEMPLATES[name], namespace=namespace, window=window)
+        return render(templates[name], namespace=namespace, window=window)
 
-    edges = [s.labels for s in backend.instant(extra("call_edges"), end)]
+    edges = [s.labels for s in backend.instant(extra("call_edges"), end)] if "call_edges" in templates else []
     served = {
         s.labels["service"]
         for s in backend.instant(render(templates["service_names"], namespace=namespace), end)
@@ -132,6 +124,8 @@ def fetch_signals(
         out = []
         table = {**SERVICE_SIGNALS, **CALLER_SIGNALS} if service in served else CALLER_SIGNALS
         for signal, (name, quantile, kind) in table.items():
+            if name not in templates:
+                continue
             promql = render(
                 templates[name], namespace=namespace, service=service, window=window, quantile=quantile
             )
@@ -164,7 +158,8 @@ def fetch_signals(
         for s in backend.instant(extra("pod_node"), end)
         if "pod" in s.labels and "node" in s.labels
     }
-    _pod_errors(run, extra, grid, chosen, pod_service, series, kinds)
+    if "pod_error_ratio" in templates:
+        _pod_errors(run, extra, grid, chosen, pod_service, series, kinds)
     _nodes(run, extra, grid, pod_node, pod_service, series, kinds)
     for pod, node in pod_node.items():  # a node is a dependency of the services running on it
         owner = pod_service.get(pod)
@@ -180,6 +175,7 @@ def fetch_signals(
         pod_service=pod_service,
         pod_node=pod_node,
         queries=queries,
+        skipped=skipped,
     )
 
 
@@ -188,7 +184,7 @@ Runner = Callable[[str, str], list[RangeSeries]]
 
 def _pod_resources(
     run: Runner,
-    templates: dict[str, str],
+    templates: Mapping[str, str],
     namespace: str,
     window: str,
     grid: Grid,

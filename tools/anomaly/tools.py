@@ -11,10 +11,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from tools.anomaly.incident_rank import detector_onset, fold_pods, ranked_subset, search_onset
 from tools.anomaly.rank import DEFAULT_RANK_CONFIG, Candidate, SignalEvidence
-from tools.anomaly.signals import FetchedSignals, fetch_signals
+from tools.anomaly.signals import OPTIONAL_TEMPLATES, FetchedSignals, fetch_signals
 from tools.context import ToolContext
 from tools.contract import Evidence, ToolResult, evidence_id, tool
 from tools.errors import ToolError
+from tools.metrics.profile_detect import active_profile
 from tools.metrics.query import metrics_backend, range_step
 from tools.metrics.templates import DURATION_PATTERN, NAME_PATTERN, duration_seconds
 from tools.metrics.units import describe_change, fmt_sigmas, unit_of
@@ -143,9 +144,12 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
     lookback_s = duration_seconds(args.lookback)
     step_s = range_step(lookback_s, duration_seconds(args.step) if args.step else 15.0, ctx.config.max_points)
     start = ctx.as_of - timedelta(seconds=lookback_s)
+    active = active_profile(ctx)
     fetched = fetch_signals(
-        backend, ctx.config.promql, args.namespace, start, ctx.as_of, step_s, args.services
+        backend, active.templates, args.namespace, start, ctx.as_of, step_s, args.services
     )
+    gaps = "; ".join(f"{OPTIONAL_TEMPLATES[name]} ({name})" for name in fetched.skipped)
+    missing = active.unavailable(gaps) if gaps else None
     trace_calls, traces_failed = _trace_calls(ctx)
     calls = {k: list(v) for k, v in fetched.calls.items()}
     for caller, callees in trace_calls.items():
@@ -207,8 +211,8 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
     )
     no_graph = f" (ranked without the trace call graph: {traces_failed})" if traces_failed else ""
     summary, cut = bounded_summary(
-        f"{args.namespace} at {at}: onset {onset}, {verdict}{no_graph}:",
-        lines,
+        f"{args.namespace} at {at} (metric profile {active.profile.name}): onset {onset}, {verdict}{no_graph}:",
+        lines + ([missing] if missing else []),
         max_tokens=ctx.config.summary_max_tokens,
         unit="candidates",
     )
@@ -226,6 +230,8 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
             "calls_from_traces": bool(trace_calls),
             "traces_error": traces_failed,
             "step_s": step_s,
+            "metric_profile": active.describe(),
+            "unavailable": [missing] if missing else [],
         },
         summary=summary,
         truncated=cut,

@@ -1,7 +1,11 @@
-"""The PromQL that the metric tools run: named templates whose defaults target the DESIGN §3.6 names.
+"""The PromQL that the metric tools run: named templates, and the OpenTelemetry ones (DESIGN §3.6 names).
 
-A deployment whose exporters spell things differently overrides a template by name (`ToolsConfig.promql`).
-Templates use `string.Template` placeholders, because PromQL's own braces would fight `str.format`:
+Request metrics differ from one convention to the next, so their templates come in metric profiles
+(`tools/metrics/profiles.py`); the OpenTelemetry set below is the default profile. Saturation,
+kube-state-metrics and alert templates are the same in every profile (`SHARED_TEMPLATES`). A deployment
+whose exporters spell things differently still overrides a template by name (`ToolsConfig.promql`).
+Templates use `string.Template` placeholders, because PromQL's own braces would fight `str.format`
+(a literal `$`, as in label_replace's `$1`, is written `$$`):
 
     $namespace  a regex matching the namespace(s) (`.*` when the caller gave none)
     $service    an exact service name
@@ -23,16 +27,35 @@ PLACEHOLDERS = frozenset({"namespace", "service", "pod_regex", "window", "lookba
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,252}$"
 DURATION_PATTERN = r"^[0-9]+(ms|s|m|h|d|w)$"
 
+# What each profile's templates must return (the tools read these labels and units). A profile leaves
+# out what its convention cannot say; the tools then report the signal as "not available in profile X".
+PROFILE_TEMPLATE_CONTRACT: dict[str, str] = {
+    "service_names": "series labelled `service` (and `namespace` where known) that reported within $lookback",
+    "request_rate": "one series: requests per second served by $service",
+    "error_ratio": "one series: share of $service's requests that failed (5xx), 0 to 1",
+    "latency_quantile": "one series: the $quantile latency of $service, in seconds",
+    "client_request_rate": "per caller (label `service`): requests per second it sends to $service",
+    "client_error_ratio": "per caller (label `service`): share of its calls to $service that failed",
+    "client_latency_quantile": "per caller (label `service`): $quantile latency of its calls to $service, s",
+    "call_edges": "one series per call edge: `service` (the caller) and `server_address` (the callee)",
+    "pod_error_ratio": "per pod of the namespace (labels `service`, `pod`): its 5xx share",
+    "error_ratio_by_pod": "per pod of $service (label `pod`): its 5xx share",
+    "node_pod_latency_quantile": "per pod on $node (label `pod`): its $quantile latency, in seconds",
+}
+
 _SERVER = "http_server_request_duration_seconds"
 _CLIENT = "http_client_request_duration_seconds"
 _SEL = 'namespace=~"$namespace",service="$service"'
+_NS = 'namespace=~"$namespace"'
 _ERR = 'http_response_status_code=~"5.."'
 _POD = 'namespace=~"$namespace",pod=~"$pod_regex"'
 _CONTAINER = _POD + ',container!="",container!="POD"'
+ON_NODE = 'on (namespace, pod) kube_pod_container_resource_limits{node="$node"}'
 
-DEFAULT_TEMPLATES: dict[str, str] = {
+# OpenTelemetry HTTP semantic conventions: the default profile (and what the simulator emits)
+OTEL_TEMPLATES: dict[str, str] = {
     # which services exist (for discovery and "did you mean")
-    "service_names": f"count by (namespace, service) ({_SERVER}_count)",
+    "service_names": f"count by (namespace, service) (last_over_time({_SERVER}_count{{{_NS}}}[$lookback]))",
     # golden signals, server side (what the service itself reports)
     "request_rate": f"sum(rate({_SERVER}_count{{{_SEL}}}[$window]))",
     "error_ratio": (
@@ -57,7 +80,27 @@ DEFAULT_TEMPLATES: dict[str, str] = {
         f"histogram_quantile($quantile, sum by (service, le) (rate({_CLIENT}_bucket"
         f'{{namespace=~"$namespace",server_address="$service"}}[$window])))'
     ),
-    # saturation per pod of a workload (cAdvisor + kube-state-metrics)
+    "call_edges": f"count by (service, server_address) ({_CLIENT}_count{{{_NS}}})",
+    # per pod: one failing pod among healthy siblings (the ranking, the report's chart, node faults)
+    "pod_error_ratio": (
+        f"(sum by (service, pod) (rate({_SERVER}_count{{{_NS},{_ERR}}}[$window]))"
+        f" or (0 * sum by (service, pod) (rate({_SERVER}_count{{{_NS}}}[$window]))))"
+        f" / sum by (service, pod) (rate({_SERVER}_count{{{_NS}}}[$window]))"
+    ),
+    "error_ratio_by_pod": (
+        f"(sum by (pod) (rate({_SERVER}_count{{{_SEL},{_ERR}}}[$window]))"
+        f" or (0 * sum by (pod) (rate({_SERVER}_count{{{_SEL}}}[$window]))))"
+        f" / sum by (pod) (rate({_SERVER}_count{{{_SEL}}}[$window]))"
+    ),
+    "node_pod_latency_quantile": (
+        f"histogram_quantile($quantile, sum by (pod, le) (rate({_SERVER}_bucket{{{_NS}}}[$window])"
+        f" and {ON_NODE}))"
+    ),
+}
+
+# cAdvisor, kube-state-metrics and Prometheus's own ALERTS: the same whatever the request metrics are
+SHARED_TEMPLATES: dict[str, str] = {
+    # saturation per pod of a workload
     "cpu_usage_cores": f"sum by (pod) (rate(container_cpu_usage_seconds_total{{{_CONTAINER}}}[$window]))",
     "cpu_limit_cores": f'sum by (pod) (kube_pod_container_resource_limits{{{_POD},resource="cpu"}})',
     "cpu_throttling_ratio": (
@@ -74,11 +117,6 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     # alerts as Prometheus recorded them (works for past instants, unlike /api/v1/alerts)
     "firing_alerts": 'ALERTS{alertstate="firing"}',
     # the report's chart (agent/chart_panels.py): per-pod and per-node views over time
-    "error_ratio_by_pod": (
-        f"(sum by (pod) (rate({_SERVER}_count{{{_SEL},{_ERR}}}[$window]))"
-        f" or (0 * sum by (pod) (rate({_SERVER}_count{{{_SEL}}}[$window]))))"
-        f" / sum by (pod) (rate({_SERVER}_count{{{_SEL}}}[$window]))"
-    ),
     "restart_count": f"sum by (pod) (kube_pod_container_status_restarts_total{{{_POD}}})",
     "replicas_desired": 'sum(kube_deployment_spec_replicas{namespace=~"$namespace",deployment="$service"})',
     "replicas_available": (
@@ -90,11 +128,15 @@ DEFAULT_TEMPLATES: dict[str, str] = {
         'count by (phase) ((kube_pod_status_phase{namespace=~"$namespace"} == 1)'
         ' and on (namespace, pod) kube_pod_container_resource_limits{node="$node"})'
     ),
-    "node_pod_latency_quantile": (
-        f'histogram_quantile($quantile, sum by (pod, le) (rate({_SERVER}_bucket{{namespace=~"$namespace"}}'
-        '[$window]) and on (namespace, pod) kube_pod_container_resource_limits{node="$node"}))'
-    ),
+    # the ranking's namespace-wide views of nodes and pods
+    "node_pressure": 'max by (node) (kube_node_status_condition{condition=~".+Pressure",status="true"})',
+    "node_not_ready": 'max by (node) (kube_node_status_condition{condition="Ready",status=~"false|unknown"})',
+    "pod_failed": f'sum by (pod) (kube_pod_status_phase{{{_NS},phase=~"Failed|Unknown"}})',
+    "pod_node": f"max by (pod, node) (kube_pod_container_resource_limits{{{_NS}}})",
 }
+
+# The default profile in full: what `ToolsConfig.promql` holds unless a profile is pinned.
+DEFAULT_TEMPLATES: dict[str, str] = {**OTEL_TEMPLATES, **SHARED_TEMPLATES}
 
 
 def check_template(name: str, text: str) -> None:
