@@ -78,15 +78,9 @@ def rss_mb(pid: int) -> float:
 
 def start_server(env: dict[str, str], workdir: Path, worker: bool) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "server.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--worker" if worker else "--no-worker",
-    ]
+    # `-c` rather than `-m server.cli`: run as __main__, the CLI module would be imported twice.
+    serve = ["serve", "--port", str(port), "--worker" if worker else "--no-worker"]
+    args = [sys.executable, "-c", "from server.cli import main; main()", *serve]
     log = (workdir / "serve.log").open("ab")
     process = subprocess.Popen(args, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
