@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from server.cli import fail
+
+def _fail(message: str, code: int = 1) -> Exception:
+    from server.cli import fail  # not at import: server.cli imports this module to register it
+
+    return fail(message, code=code)
+
 
 if TYPE_CHECKING:
     from evals.recordings.importers.common import Imported
@@ -35,9 +40,9 @@ def _duration(text: str, option: str) -> timedelta:
     try:
         span = parse_duration(text)
     except ValueError as exc:
-        raise fail(f"{option}: {exc}", code=2) from None
+        raise _fail(f"{option}: {exc}", code=2) from None
     if span <= timedelta(0):
-        raise fail(f"{option}: must be positive, got {text!r}", code=2)
+        raise _fail(f"{option}: must be positive, got {text!r}", code=2)
     return span
 
 
@@ -95,9 +100,9 @@ def _run(imports: Callable[[], Iterator[Imported]]) -> None:
             done.append((one, size))
             print(f"{one.id}: {one.trigger}, {size / 1e6:.1f} MB in {one.seconds:.2f}s")
     except RecordingError as exc:
-        raise fail(str(exc), code=2) from None
+        raise _fail(str(exc), code=2) from None
     if not done:
-        raise fail("no labelled faults found", code=2)
+        raise _fail("no labelled faults found", code=2)
     unmapped = sorted({one.unmapped for one, _ in done if one.unmapped})
     print(
         f"{len(done)} recordings in {time.perf_counter() - began:.1f}s; per incident, median "
