@@ -144,6 +144,10 @@ class Worker:
         if pending is not None:
             answers = self.store.approvals_for(incident_id, str(pending.get("action_id")))
             if not enough_answers(pending, answers):
+                if record.state != "awaiting_approval" or record.pending != pending:
+                    # the thread reached the guard's pause but its rest point was never recorded (the
+                    # replica that ran it died in between): record it now, or no one could approve
+                    self._record_rest_point(incident_id, time.monotonic() - started)
                 return  # still waiting for approvers
             self.store.set_state(incident_id, "investigating")
             self.agent.resume(incident_id, answers, on_event)
