@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -27,6 +27,8 @@ from agent.diagnosis import FaultKind
 from evals.durations import parse_duration
 from evals.topology import Topology, load_shipped
 from tools.action_request import ActionKind
+
+M = TypeVar("M", bound=BaseModel)
 
 DistractorKind = Literal["deploy", "noisy", "seasonal_peak"]
 
@@ -261,19 +263,24 @@ class ScenarioError(Exception):
 
 def load_scenario(ref: str | Path) -> Scenario:
     """Load a scenario by file path or by the id of a shipped scenario."""
-    path = resolve_scenario_path(ref)
+    return read_yaml_model(resolve_scenario_path(ref), Scenario, ScenarioError, "scenario")
+
+
+def read_yaml_model(path: Path, model: type[M], error: type[Exception], what: str) -> M:
+    """A YAML file as `model`; every problem is one `error` naming the file and the field (scenario
+    files and recording manifests read the same way)."""
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+        raise error(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: expected a mapping of scenario fields, got {type(data).__name__}")
+        raise error(f"{path}: expected a mapping of {what} fields, got {type(data).__name__}")
     try:
-        return Scenario.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(f"{path}: {describe_validation_error(exc)}") from None
+        raise error(f"{path}: {describe_validation_error(exc)}") from None
     except ValueError as exc:  # e.g. an unknown shipped topology name
-        raise ScenarioError(f"{path}: {exc}") from None
+        raise error(f"{path}: {exc}") from None
 
 
 def resolve_scenario_path(ref: str | Path) -> Path:

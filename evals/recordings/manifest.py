@@ -24,12 +24,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from evals.scenario import Expect, describe_validation_error
+from evals.scenario import Expect, read_yaml_model
 
 MANIFEST = "manifest.yaml"
 PARTS = ("metrics", "spans", "logs", "kube")
@@ -107,16 +106,7 @@ def load_manifest(folder: str | Path) -> Manifest:
         raise RecordingError(f"{folder}: not a folder")
     if not path.is_file():
         raise RecordingError(f"{folder}: no {MANIFEST} (a recording needs one; see the README's Recordings)")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise RecordingError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise RecordingError(f"{path}: expected a mapping of manifest fields")
-    try:
-        return Manifest.model_validate(data)
-    except ValidationError as exc:
-        raise RecordingError(f"{path}: {describe_validation_error(exc)}") from None
+    return read_yaml_model(path, Manifest, RecordingError, "manifest")
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> Path:
