@@ -14,7 +14,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from tools.anomaly.detector import Analysis, analyze
-from tools.anomaly.rank import Candidate, RankConfig, Ranking, SignalMatrix, rank_root_causes
+from tools.anomaly.rank import (
+    DEFAULT_RANK_CONFIG,
+    Candidate,
+    RankConfig,
+    Ranking,
+    SignalMatrix,
+    rank_root_causes,
+)
 from tools.anomaly.signals import FetchedSignals
 
 # Signals that follow load (traffic, CPU in cores) are context, not evidence: a busy hour moves them.
@@ -42,7 +49,9 @@ MIN_ONSET_POINTS = 20
 
 
 def ranked_subset(matrix: SignalMatrix) -> SignalMatrix:
-    rows = [i for i, k in enumerate(matrix.keys) if k.signal in RANKED_SIGNALS]
+    """The rows that are evidence: the ranked metric signals, and every trace and log series (those
+    sources only produce series meant as evidence)."""
+    rows = [i for i, k in enumerate(matrix.keys) if k.signal in RANKED_SIGNALS or k.source != "metrics"]
     return SignalMatrix(
         times=matrix.times, keys=[matrix.keys[i] for i in rows], values=matrix.values[rows, :]
     )
@@ -72,6 +81,22 @@ def search_onset(
         if top >= PLATEAU * best:
             return ranking
     return rankings[0]
+
+
+def rank_incident(
+    matrix: SignalMatrix,
+    calls: Mapping[str, Sequence[str]],
+    latest: float,
+    cfg: RankConfig = DEFAULT_RANK_CONFIG,
+    onset: float | None = None,
+) -> Ranking:
+    """The ranking the agent's tool makes and the RCA benchmark measures: the ranked signals of every
+    source in `matrix`, with the onset given (as papers evaluate) or searched at or before `latest`
+    (as the tool runs, knowing only when the alert fired)."""
+    ranked = ranked_subset(matrix)
+    if onset is not None:
+        return _rank(ranked, onset, calls, cfg)
+    return search_onset(ranked, calls, latest, cfg)
 
 
 def detector_onset(times: np.ndarray, values: np.ndarray) -> float | None:

@@ -52,13 +52,20 @@ def infer_kind(signal: str) -> SignalKind:
     return "other"
 
 
+SignalSource = Literal["metrics", "traces", "logs"]
+
+
 @dataclass(frozen=True)
 class SeriesKey:
-    """Which entity a series belongs to and what it measures; `kind` None = inferred from `signal`."""
+    """Which entity a series belongs to and what it measures; `kind` None = inferred from `signal`.
+    `source` says which telemetry it was derived from, `detail` what a person needs to read it (a log
+    template, a trace operation); both travel to the evidence unchanged."""
 
     entity: str
     signal: str
     kind: SignalKind | None = None
+    source: SignalSource = "metrics"
+    detail: str = ""
 
     @property
     def resolved_kind(self) -> SignalKind:
@@ -81,6 +88,19 @@ class SignalMatrix:
             )
         if self.times.size > 1 and not np.all(np.diff(self.times) > 0):
             raise ValueError("times must be strictly increasing")
+
+    def joined(self, *others: SignalMatrix) -> SignalMatrix:
+        """This matrix with the rows of `others` (on the same time grid) appended: how the traces' and
+        logs' series join the metrics' in one ranking."""
+        parts = [self, *others]
+        for other in others:
+            if other.times.shape != self.times.shape or not np.array_equal(other.times, self.times):
+                raise ValueError("joined matrices must share one time grid")
+        return SignalMatrix(
+            times=self.times,
+            keys=[k for m in parts for k in m.keys],
+            values=np.vstack([m.values for m in parts]),
+        )
 
     @classmethod
     def from_entities(
@@ -122,6 +142,8 @@ class SignalEvidence(BaseModel):
 
     signal: str
     kind: SignalKind
+    source: SignalSource = "metrics"
+    detail: str = ""
     sigmas: float = Field(description="signed robust z at the peak of the post-onset window")
     score: float = Field(description="sustained anomaly score (robust sigmas) used for ranking")
     started_at: float | None = Field(description="first post-onset time at or over the threshold")
@@ -223,6 +245,8 @@ def rank_root_causes(
         return SignalEvidence(
             signal=signals.keys[i].signal,
             kind=kinds[i],
+            source=signals.keys[i].source,
+            detail=signals.keys[i].detail,
             sigmas=float(z[i, peak_idx[i]]) if has_post else 0.0,
             score=float(score[i]),
             started_at=float(post_times[first_over[i]]) if ever_over[i] else None,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
-from tools.anomaly.incident_rank import detector_onset, fold_pods, ranked_subset, search_onset
+from tools.anomaly.incident_rank import detector_onset, fold_pods, rank_incident, ranked_subset
 from tools.anomaly.rank import DEFAULT_RANK_CONFIG, Candidate, SignalEvidence
 from tools.anomaly.signals import OPTIONAL_TEMPLATES, FetchedSignals, fetch_signals
 from tools.context import ToolContext
@@ -157,7 +157,7 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
     cfg = DEFAULT_RANK_CONFIG
     latest = min(args.alert_at.timestamp(), ctx.as_of.timestamp()) if args.alert_at else ctx.as_of.timestamp()
     ranked = ranked_subset(fetched.matrix)
-    ranking = search_onset(ranked, calls, latest - step_s, cfg)
+    ranking = rank_incident(fetched.matrix, calls, latest - step_s, cfg)
     candidates = fold_pods(ranking, fetched)
     top = candidates[0] if candidates else None
     anomalous = top is not None and top.score >= cfg.threshold
