@@ -1,13 +1,15 @@
 """The service (`medic serve`): one FastAPI app for every door, built by `create_app` (nothing at import).
 
 The lifespan opens the incident store and, unless this replica only serves the API, the agent and a
-worker that investigates queued incidents. Shutdown stops claiming work and lets in-flight steps
+worker that investigates queued incidents; with Slack configured, the Slack app (`server/slack/`)
+and the refresher that keeps each incident's thread in step with the store. Shutdown stops claiming work and lets in-flight steps
 finish; whatever does not finish is resumed by the next replica to claim it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
@@ -30,7 +32,9 @@ from server.telemetry import flush_tracing
 from server.worker import Worker
 
 
-def _chat(agent: AgentConfig, stack: contextlib.ExitStack) -> Callable[[str, Report | None, str], ChatAnswer]:
+def _chat(
+    agent: AgentConfig, stack: contextlib.AsyncExitStack
+) -> Callable[[str, Report | None, str], ChatAnswer]:
     """The OpenAI planner answers chat through its model; the rules planner through fixed intents."""
     if agent.planner == "openai" and agent.openai is not None:
         from agent.chat_llm import LLMChat
@@ -48,7 +52,7 @@ def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
         engine = open_engine(database_url(service.database_url, service.state_dir))
         store, queue = IncidentStore(engine), WorkQueue(engine)
         metrics = ServiceMetrics(queue.depth)
-        with contextlib.ExitStack() as stack:
+        async with contextlib.AsyncExitStack() as stack:
             stack.callback(flush_tracing)  # last: the spans of the steps that finished at shutdown
             stack.callback(engine.dispose)
             app.state.services = Services(
@@ -72,6 +76,17 @@ def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
                 )
                 worker.start()
                 stack.callback(worker.stop)
+            if service.slack is not None:  # stopped first: no Slack request arrives at a stopped worker
+                from server.slack.app import running_slack
+
+                app.state.slack = await stack.enter_async_context(
+                    running_slack(service.slack, app.state.services, engine)
+                )
+            # What start-up built (modules, the graph, clients) lives as long as the service: kept out
+            # of the collector's full passes, which otherwise walk all of it and stall every request
+            # (a Slack acknowledgement by hundreds of ms). Given back to the collector at shutdown.
+            gc.freeze()
+            stack.callback(gc.unfreeze)
             yield
 
     app = FastAPI(
@@ -85,6 +100,10 @@ def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
     app.include_router(approvals.router)
     app.include_router(alertmanager.router)
     app.include_router(messages.router)
+    if service.slack is not None:
+        from server.slack.routes import mount as mount_slack
+
+        mount_slack(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -72,3 +72,17 @@ def bench_service(
             print(memory_in_flight(backends, alert, in_flight).model_dump_json(indent=2))
         finally:
             down(scenario.id, config)
+
+
+@bench_app.command("slack")
+def bench_slack_command(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=500, help="signed commands sent at the same instant")
+    ] = 50,
+    bursts: Annotated[int, typer.Option(min=1, help="bursts per run")] = 10,
+    runs: Annotated[int, typer.Option(min=1, max=20, help="runs; the summary is their median")] = 3,
+) -> None:
+    """Slash-command acknowledgement latency (p50, p99) of `medic serve` under bursts of signed commands."""
+    from server.bench.slack import bench_slack
+
+    print(bench_slack(concurrency, bursts, runs).model_dump_json(indent=2))

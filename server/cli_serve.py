@@ -1,4 +1,4 @@
-"""`medic serve`: the HTTP service (API, Alertmanager intake) with its background worker."""
+"""`medic serve`: the HTTP service (API, Alertmanager intake, Slack) with its background worker."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ def serve_command(
         typer.Option("--worker/--no-worker", help="investigate here too (default MEDIC_SERVE_WORKER)"),
     ] = None,
 ) -> None:
-    """Serve the incident API; investigations run in the background, shared with other replicas
-    through MEDIC_DATABASE_URL (PostgreSQL)."""
+    """Serve the incident API (and the Slack app when MEDIC_SLACK_SIGNING_SECRET and MEDIC_SLACK_BOT_TOKEN
+    are set); investigations run in the background, shared with other replicas through
+    MEDIC_DATABASE_URL (PostgreSQL)."""
     import uvicorn
 
     from server.app import create_app

@@ -240,7 +240,9 @@ def _settings(planner: str | None) -> Settings:
         settings = load_settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise fail(f"invalid setting MEDIC_{str(first['loc'][0]).upper()}: {first['msg']}", code=2) from None
+        # a check across settings (e.g. two that go together) has no one field to name
+        where = f"setting MEDIC_{str(first['loc'][0]).upper()}" if first["loc"] else "settings"
+        raise fail(f"invalid {where}: {first['msg']}", code=2) from None
     except SettingsError as exc:  # e.g. a list setting that is not JSON
         raise fail(
             f"invalid MEDIC_ setting: {exc} (lists are JSON, e.g. MEDIC_APPROVER_ROLES='[\"sre\"]')", code=2

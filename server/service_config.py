@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from server.auth import TokenGrant
+from server.slack.config import SlackConfig
 
 
 class WorkerConfig(BaseModel):
@@ -23,3 +24,4 @@ class ServiceConfig(BaseModel):
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     run_worker: bool = Field(True, description="False: serve the API only (another replica investigates)")
     approval_ttl_s: float = Field(900.0, gt=0, le=86_400, description="how long an API approval stays valid")
+    slack: SlackConfig | None = Field(None, description="None: the Slack routes are not mounted")

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.runbook import DEFAULT_RUNBOOK_PATH
@@ -21,6 +21,7 @@ from agent.state import Budget
 from policies.approver import Approver
 from server.auth import TokenGrant
 from server.service_config import ServiceConfig, WorkerConfig
+from server.slack.config import ChannelRoute, SlackConfig, SlackRoles
 from server.telemetry import TelemetryConfig
 from tools.config import ToolsConfig
 from tools.metrics.profiles import ProfileName
@@ -96,6 +97,32 @@ class Settings(BaseSettings):
     lease_s: float = Field(30.0, ge=2, le=3600, description="a dead replica's work is taken over after this")
     approval_ttl_s: float = Field(900.0, gt=0, le=86_400, description="how long an API approval stays valid")
 
+    # Slack (DESIGN §5.2): mounted on `medic serve` when the signing secret and bot token are set.
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_team_id: str | None = Field(None, description="requests from any other workspace are refused")
+    slack_bot_user_id: str | None = None
+    slack_roles: SlackRoles = Field(
+        default_factory=SlackRoles,
+        description='JSON {"users": {"U…": ["approver", "sre"]}, "usergroups": {"S…": ["responder"]}}',
+    )
+    slack_channels: list[ChannelRoute] = Field(
+        default_factory=list,
+        description='JSON list of {"channel": "C…", "namespace"?, "severity"?} for Alertmanager incidents',
+    )
+    slack_default_namespace: str | None = None
+    slack_timeout_s: float = Field(10.0, gt=0, le=60)
+    slack_sync_interval_s: float = Field(2.0, ge=0.05, le=60)
+
+    @model_validator(mode="after")
+    def _slack_secret_and_token_together(self) -> Settings:
+        if (self.slack_signing_secret is None) != (self.slack_bot_token is None):
+            raise ValueError(
+                "MEDIC_SLACK_SIGNING_SECRET and MEDIC_SLACK_BOT_TOKEN go together: set both or neither"
+            )
+        return self
+
     # medic's own traces: the standard OpenTelemetry variables (no exporter unless they name one).
     otel_traces_exporter: str | None = Field(None, validation_alias="OTEL_TRACES_EXPORTER")
     otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -149,11 +176,28 @@ class Settings(BaseSettings):
             state_dir=self.state_dir,
             run_worker=self.serve_worker,
             approval_ttl_s=self.approval_ttl_s,
+            slack=self.slack_config(),
             worker=WorkerConfig(
                 concurrency=self.worker_concurrency,
                 lease_s=self.lease_s,
                 reports_dir=self.state_dir / "reports",
             ),
+        )
+
+    def slack_config(self) -> SlackConfig | None:
+        if self.slack_signing_secret is None or self.slack_bot_token is None:
+            return None
+        return SlackConfig(
+            signing_secret=self.slack_signing_secret,
+            bot_token=self.slack_bot_token,
+            api_url=self.slack_api_url,
+            team_id=self.slack_team_id,
+            bot_user_id=self.slack_bot_user_id,
+            roles=self.slack_roles,
+            channels=self.slack_channels,
+            default_namespace=self.slack_default_namespace,
+            timeout_s=self.slack_timeout_s,
+            sync_interval_s=self.slack_sync_interval_s,
         )
 
     def agent_config(self) -> AgentConfig:

@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, Field, JsonValue, model_validator
 
 from agent.incident import AlertmanagerAlert, incident_from_alert, incident_from_question
+from server import operations
 from server.deps import Responder, ServicesDep, Viewer
 from server.store.models import IncidentRecord, IncidentState, TimelineEntry
 
@@ -70,9 +71,7 @@ def open_incident(body: OpenIncident, caller: Responder, svc: ServicesDep) -> In
             known_services=body.services,
             asked_by=caller.subject,
         )
-    record, created = svc.store.open(incident, opened_by=caller.subject)
-    if not created:
-        svc.store.add_event(record.id, "note", f"opened again by {caller.subject}; the investigation stands")
+    record, _created = operations.open_incident(svc, incident, by=caller)
     return record
 
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from agent.chat import ChatAnswer
-from agent.report import Report
 from server.deps import Responder, ServicesDep
+from server.operations import chat
 
 router = APIRouter(prefix="/v1/incidents", tags=["chat"])
 
@@ -22,11 +22,4 @@ class Message(BaseModel):
 
 @router.post("/{incident_id}/messages", response_model=ChatAnswer)
 def post_message(incident_id: str, body: Message, caller: Responder, svc: ServicesDep) -> ChatAnswer:
-    record = svc.store.get(incident_id)
-    svc.store.add_event(incident_id, "message", f"{caller.subject}: {body.text}", {"by": caller.subject})
-    report = Report.model_validate(record.report) if record.report else None
-    reply = svc.chat(body.text, report, record.state)
-    svc.store.add_event(
-        incident_id, "reply", reply.text, {"intent": reply.intent, "evidence": list(reply.evidence)}
-    )
-    return reply
+    return chat(svc, incident_id, body.text, by=caller)

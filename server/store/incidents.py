@@ -82,7 +82,7 @@ class IncidentStore:
             )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        return _record(row) if row is not None else None
+        return record_of(row) if row is not None else None
 
     def get(self, incident_id: str) -> IncidentRecord:
         found = self._find(incident_id, None)
@@ -104,7 +104,7 @@ class IncidentStore:
                 | ((incidents.c.created_at == cursor.created_at) & (incidents.c.id < cursor.id))
             )
         with self.engine.connect() as conn:
-            return [_record(row) for row in conn.execute(query.limit(limit))]
+            return [record_of(row) for row in conn.execute(query.limit(limit))]
 
     def set_state(
         self,
@@ -126,7 +126,7 @@ class IncidentStore:
         """The open incident of an alert group (a resolved one has let its group key go)."""
         with self.engine.connect() as conn:
             row = conn.execute(select(incidents).where(incidents.c.group_key == group_key)).first()
-        return _record(row) if row is not None else None
+        return record_of(row) if row is not None else None
 
     def resolve_group(self, incident_id: str) -> None:
         """Every alert resolved: the incident is resolved and its group free for a new episode."""
@@ -269,7 +269,8 @@ def _event(
     return {"incident_id": incident_id, "at": at, "kind": kind, "text": text[:4000], "data": data or {}}
 
 
-def _record(row: Row[tuple[object, ...]]) -> IncidentRecord:
+def record_of(row: Row[tuple[object, ...]]) -> IncidentRecord:
+    """An incident row (or a joined row that holds its columns) as the API shows it."""
     m = row._mapping
     return IncidentRecord(
         id=m["id"],

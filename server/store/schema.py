@@ -4,6 +4,8 @@ An incident row is also its unit of work: `work_state`, `lease_owner` and `lease
 its LangGraph thread needs running and which replica holds it, so one thread never runs in two
 places at once. `wanted` counts requests for work (a new alert, an approval) and `done` the ones a
 worker has served: work that arrives while a worker runs is not lost, it makes the row ready again.
+`medic_slack_threads` says which Slack message shows which incident (the message is a view: it is
+rendered from the incident, never read back).
 """
 
 from __future__ import annotations
@@ -98,4 +100,18 @@ feedback = Table(
     Column("verdict", String(16), nullable=False),
     Column("true_cause", String(500)),
     Column("notes", Text, nullable=False, default=""),
+)
+
+slack_threads = Table(
+    "medic_slack_threads",
+    metadata,
+    Column("incident_id", String(128), ForeignKey("medic_incidents.id"), primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("ts", String(32), doc="the parent message; NULL while the replica that claimed it posts it"),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("synced_at", DateTime(timezone=True), doc="the incident's updated_at the message last showed"),
+    Column("shown", String(64), doc="a digest of the blocks last sent, so an unchanged view is not resent"),
+    Column("chart_file", String(64), doc="the chart uploaded into the thread, once"),
+    UniqueConstraint("channel", "ts", name="medic_slack_threads_message"),
+    Index("medic_slack_threads_channel", "channel", "claimed_at"),
 )
