@@ -97,7 +97,11 @@ def _check_triage(scenario_ref: str | Path, pool: SandboxPool) -> None:
     print(f"{scenario.id}: {triage.tool_calls} calls, {triage.rounds} rounds, {triage.wall_s:.1f}s")
     expected = scenario.expect.root_cause
     if expected is None or expected.service is None:
-        assert diagnosis.healthy, diagnosis.hypotheses
+        # an alert fires and nothing explains it: it looked further, then escalates with what it checked
+        assert diagnosis.hypotheses == [] and not diagnosis.healthy, diagnosis.hypotheses
+        assert diagnosis.summary.startswith("INCONCLUSIVE"), diagnosis.summary
+        checked = {c.split(":", 1)[0] for c in diagnosis.checked}
+        assert checked >= {"rank_root_causes", "kube_pods", "kube_events", "kube_nodes"}, checked
         return
     top = diagnosis.top
     assert top is not None, diagnosis
