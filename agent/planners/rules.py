@@ -206,7 +206,8 @@ def diagnose(view: PlannerView) -> Diagnosis:
                 fault_kind=verdict.kind,
                 confidence=confidence,
                 label=label_for(confidence),
-                summary=f"{f.entity}: {verdict.kind.replace('_', ' ')}: {'; '.join(verdict.because)}",
+                summary=f"{f.entity}: {(verdict.kind or 'application error').replace('_', ' ')}: "
+                + "; ".join(verdict.because),
                 evidence=list(dict.fromkeys(own + observed("rank"))),
                 ruled_out=ruled_out(view, f),
             )
@@ -215,7 +216,7 @@ def diagnose(view: PlannerView) -> Diagnosis:
     top = hypotheses[0]
     return Diagnosis(
         healthy=False,
-        summary=f"most likely {top.fault_kind} at {top.entity} ({top.label.lower()})",
+        summary=f"most likely {top.fault_kind or 'an application error'} at {top.entity} ({top.label.lower()})",
         hypotheses=hypotheses,
     ).checked_against(set(view.evidence))
 
