@@ -1,78 +1,39 @@
 """The service (`medic serve`): one FastAPI app for every door, built by `create_app` (nothing at import).
 
-The lifespan opens the incident store and, unless this replica only serves the API, the agent and a
-worker that investigates queued incidents. Shutdown stops claiming work and lets in-flight steps
-finish; whatever does not finish is resumed by the next replica to claim it.
+The lifespan opens the service's parts (`server.lifecycle`: the incident store and, unless this replica
+only serves, the worker) and the MCP door over them at /mcp (`server.mcp`). Shutdown stops claiming
+work and lets in-flight steps finish; whatever does not finish is resumed by the next replica.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
 
-from agent.assemble import AgentConfig, open_agent
-from agent.chat import ChatAnswer
-from agent.chat import answer as rules_answer
-from agent.report import Report
+from agent.assemble import AgentConfig
 from server import problems
 from server.api import alertmanager, approvals, incidents, messages
-from server.deps import Services, ServicesDep
-from server.metrics import ServiceMetrics
+from server.deps import ServicesDep
+from server.lifecycle import open_services
+from server.mcp.door import open_door
+from server.mcp.http import McpEndpoint
 from server.readiness import backend_checks, database_check
 from server.service_config import ServiceConfig
-from server.store.engine import database_url, open_engine
-from server.store.incidents import IncidentStore
-from server.store.queue import WorkQueue
-from server.telemetry import flush_tracing
-from server.worker import Worker
-
-
-def _chat(agent: AgentConfig, stack: contextlib.ExitStack) -> Callable[[str, Report | None, str], ChatAnswer]:
-    """The OpenAI planner answers chat through its model; the rules planner through fixed intents."""
-    if agent.planner == "openai" and agent.openai is not None:
-        from agent.chat_llm import LLMChat
-        from agent.planners.openai_client import ChatClient
-
-        client = ChatClient(agent.openai)
-        stack.callback(client.close)
-        return LLMChat(client).answer
-    return rules_answer
 
 
 def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
+    mcp = McpEndpoint(service.api_tokens)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = open_engine(database_url(service.database_url, service.state_dir))
-        store, queue = IncidentStore(engine), WorkQueue(engine)
-        metrics = ServiceMetrics(queue.depth)
-        with contextlib.ExitStack() as stack:
-            stack.callback(flush_tracing)  # last: the spans of the steps that finished at shutdown
-            stack.callback(engine.dispose)
-            app.state.services = Services(
-                store=store,
-                queue=queue,
-                grants=service.api_tokens,
-                approval_ttl_s=service.approval_ttl_s,
-                chat=_chat(agent, stack),
-                metrics=metrics,
-            )
-            if service.run_worker:
-                running = stack.enter_context(open_agent(agent))
-                worker = Worker(
-                    running,
-                    store,
-                    queue,
-                    service.worker,
-                    tools=agent.tools,
-                    budget=agent.budget,
-                    metrics=metrics,
-                )
-                worker.start()
-                stack.callback(worker.stop)
-            yield
+        with open_services(service, agent) as services, open_door(services, agent, service) as door:
+            app.state.services = services
+            async with mcp.serving(door):
+                yield
 
     app = FastAPI(
         title="medic",
@@ -85,6 +46,7 @@ def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
     app.include_router(approvals.router)
     app.include_router(alertmanager.router)
     app.include_router(messages.router)
+    app.router.routes.append(Route("/mcp", mcp))  # MCP streamable HTTP (DESIGN §6), the API's tokens
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -99,3 +99,17 @@ feedback = Table(
     Column("true_cause", String(500)),
     Column("notes", Text, nullable=False, default=""),
 )
+
+# Actions proposed through a door (MCP) for the guard of their incident's thread: a worker takes each
+# once, hands it to the guard, and records the incident's next rest point.
+proposals = Table(
+    "medic_proposals",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("incident_id", String(128), ForeignKey("medic_incidents.id"), nullable=False),
+    Column("action_id", String(128), nullable=False),
+    Column("action", JSON, nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("taken", Integer, nullable=False, default=0),
+    Index("medic_proposals_incident", "incident_id", "taken"),
+)
