@@ -31,7 +31,7 @@ from policies.checkpoint import open_checkpointer
 from policies.guard import Guard, RecoveryCheck
 from policies.guard_record import GuardRecord, NoApprover
 from policies.loader import load_default_policy, load_policy
-from policies.model import Policy
+from policies.model import ApprovalRequirement, Policy
 from tools.action_request import ActionRequest
 from tools.backends import act_api_client, kube_api_client, open_tool_context
 from tools.config import ToolsConfig
@@ -124,6 +124,30 @@ class Agent:
         else:
             answer = [a.model_dump(mode="json") for a in approvals]
         self._stream(Command(resume=answer), incident_id, on_event)
+
+    def propose(
+        self,
+        request: ActionRequest,
+        door_approval: ApprovalRequirement | None,
+        on_event: Callable[[Event], None],
+    ) -> None:
+        """Hand an action proposed through a door (MCP) to the guard of its incident's thread, in the
+        runbook's place: check and dry-run, then the approval pause. Only a thread at rest takes one."""
+        config = _thread(request.incident_id)
+        snapshot = self.graph.get_state(config)
+        if not snapshot.values or snapshot.next:
+            raise ValueError(f"incident {request.incident_id} is not at rest: it cannot take a proposal now")
+        proposal = Proposal(action=request, reason=f"proposed by {request.requested_by}: {request.reason}")
+        update: dict[str, object] = {
+            "proposal": proposal,
+            "action": request,
+            "guard": None,
+            "approvals": [],
+            "door_approval": door_approval,
+        }
+        self.graph.update_state(config, update, as_node="propose")
+        on_event({"event": "proposal", "action": request.model_dump(mode="json"), "reason": proposal.reason})
+        self._stream(None, request.incident_id, on_event)
 
     def run(
         self,

@@ -79,6 +79,10 @@ class Diagnosis(BaseModel):
         default_factory=list, description="sources that could not be read; the diagnosis stands without them"
     )
     degraded: bool = Field(False, description="made with evidence missing: no confidence above the cap")
+    checked: list[str] = Field(
+        default_factory=list,
+        description="what the investigation looked at and found normal, for whoever takes it over",
+    )
 
     @property
     def top(self) -> Hypothesis | None:

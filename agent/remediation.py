@@ -206,6 +206,16 @@ def propose(
     top = diagnosis.top
     if top is None:
         why = "healthy: nothing is wrong" if diagnosis.healthy else "no hypothesis is supported"
+        if not diagnosis.healthy and diagnosis.checked:
+            # Inconclusive after looking further: hand it to a person with what was already ruled out.
+            who = f"the owner of {incident.services[0]}" if incident.services else "the on-call owner"
+            return _escalation(
+                who,
+                "nothing measurable explains it; checked "
+                + ", ".join(dict.fromkeys(c.split(":", 1)[0] for c in diagnosis.checked)),
+                entry=None,
+                reason=f"{why}; no action proposed",
+            )
         return Proposal(reason=f"{why}; no action proposed")
     if top.confidence < runbook.min_confidence:
         return Proposal(

@@ -242,7 +242,8 @@ class Report(BaseModel):
     def eval_fields(self) -> ScenarioEvalFields:
         predicted: list[Prediction] = []
         diagnosis = self.diagnosis
-        if diagnosis is None or diagnosis.healthy:
+        # No named cause (healthy, or inconclusive with no hypothesis) is the "no fault" prediction.
+        if diagnosis is None or diagnosis.healthy or not diagnosis.hypotheses:
             best = max((h.confidence for h in diagnosis.hypotheses), default=0.0) if diagnosis else 0.0
             predicted.append(Prediction(service=None, kind=None, confidence=round(1 - best, 4)))
         for h in diagnosis.hypotheses if diagnosis else []:
@@ -268,7 +269,13 @@ def verdict_of(diagnosis: Diagnosis | None) -> str:
     top = diagnosis.top
     if top is None:
         why = f": {diagnosis.summary}" if diagnosis.summary else ""
-        return f"Healthy: no fault found{why}." if diagnosis.healthy else "No supported hypothesis."
+        if diagnosis.healthy:
+            return f"Healthy: no fault found{why}."
+        return (
+            f"{diagnosis.summary}."
+            if diagnosis.summary.startswith("INCONCLUSIVE")
+            else "No supported hypothesis."
+        )
     kind = top.fault_kind or "unknown fault"
     return f"{top.label}: {kind} on {top.entity} (confidence {top.confidence:.2f})."
 

@@ -115,6 +115,7 @@ def _evidence(report: Report) -> list[str]:
 def _ruled_out(report: Report) -> list[str]:
     diagnosis = report.diagnosis
     items = [r for h in (diagnosis.hypotheses if diagnosis else []) for r in h.ruled_out]
+    items += [f"checked: {c}" for c in (diagnosis.checked if diagnosis else [])]
     items += [f"dropped: {d}" for d in (diagnosis.dropped if diagnosis else [])]
     lines = [f"- {inline(item)}" for item in dict.fromkeys(items)]
     return ["## Ruled out", "", *(lines or ["Nothing was ruled out."]), ""]

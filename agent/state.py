@@ -15,6 +15,7 @@ from agent.diagnosis import Diagnosis
 from agent.incident import Incident
 from policies.approvals import Approval
 from policies.guard_record import GuardRecord
+from policies.model import ApprovalRequirement
 from tools.action_request import ActionRequest
 from tools.contract import Evidence, Status
 
@@ -102,3 +103,4 @@ class InvestigationState(TypedDict, total=False):
     action: ActionRequest | None
     approvals: list[Approval]
     guard: GuardRecord | None
+    door_approval: ApprovalRequirement | None  # an MCP proposal waits for a person even where allowed

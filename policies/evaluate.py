@@ -7,7 +7,8 @@ reason and evidence are free text from the world and cannot change the outcome.
 Order: unknown kind or bad target → deny; protected namespace → deny; the first matching rule sets
 the effect (none matching → the policy's default); guardrails (blast radius, rate limits, no
 restoring a template rolled away from), freezes and the follow-up rule (`policies.history_checks`)
-can only tighten it; a `require_approval` becomes `allow` once every approval requirement is met;
+can only tighten it; so does the door's own approval (an MCP proposal the policy would allow outright
+still waits for a person); a `require_approval` becomes `allow` once every approval requirement is met;
 finally dry_run mode turns anything that is not a denial into `dry_run_only`. Whatever the
 evaluation needs and the target state lacks ends in a denial.
 """
@@ -31,7 +32,11 @@ def evaluate(
     target_state: TargetState,
     approvals: Sequence[Approval],
     now: datetime,
+    *,
+    door_approval: ApprovalRequirement | None = None,
 ) -> Decision:
+    """`door_approval`: what the door the action came through asks for where the policy would allow it
+    outright (MCP may only propose, so a person approves even then). It can only tighten."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     matched: list[RuleMatch] = []
@@ -47,6 +52,11 @@ def evaluate(
     if followup is not None:
         matched.append(followup.match)
         effect = tighten(effect, followup.match.effect)
+    if door_approval is not None and effect == "allow":
+        why = "proposed through a door that may only propose: a person approves what the policy allows"
+        matched.append(RuleMatch(rule="door", effect="require_approval", why=why))
+        requirements.append(("door", door_approval))
+        effect = "require_approval"
     statuses: list[ApprovalStatus] = []
     if effect == "require_approval":
         statuses = [tally(source, req, approvals, request, now) for source, req in requirements]

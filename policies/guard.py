@@ -34,7 +34,7 @@ from policies.guard_record import (
     no_approver,
     parse_approvals,
 )
-from policies.model import Policy
+from policies.model import ApprovalRequirement, Policy
 from policies.target_state import TargetState
 from tools.action_request import ActionRequest
 from tools.actions import ActionFailed, Executor, Outcome
@@ -49,6 +49,9 @@ class GuardState(TypedDict, total=False):
     action: ActionRequest | None
     guard: GuardRecord | None
     approvals: list[Approval]
+    # Set by a door that may only propose (MCP): the approval a person gives even where the policy
+    # would allow the action outright. Checkpointed with the action, so execution asks the same.
+    door_approval: ApprovalRequirement | None
 
 
 class Guard:
@@ -120,7 +123,7 @@ class Guard:
                 "evidence": list(request.evidence),
             },
         )
-        decision = self._evaluate(request, [])
+        decision = self._evaluate(request, [], state.get("door_approval"))
         self._record(
             "decision", request, "medic", {"outcome": decision.outcome, "reasons": [*decision.reasons]}
         )
@@ -173,7 +176,7 @@ class Guard:
         settled = self._already_settled(record)
         if settled is not None:
             return {"guard": settled}
-        decision = self._evaluate(request, approvals)
+        decision = self._evaluate(request, approvals, state.get("door_approval"))
         self._record(
             "decision",
             request,
@@ -257,7 +260,9 @@ class Guard:
         )
 
     # Helpers ---------------------------------------------------------------------------------------
-    def _evaluate(self, request: ActionRequest, approvals: list[Approval]) -> Decision:
+    def _evaluate(
+        self, request: ActionRequest, approvals: list[Approval], door_approval: ApprovalRequirement | None
+    ) -> Decision:
         now = self._clock()
         try:
             facts = self._executor.facts(request.target_ref)
@@ -284,7 +289,7 @@ class Guard:
             revisions=revisions,
             action_template=template,
         )
-        return evaluate(request, self._policy, state, approvals, now)
+        return evaluate(request, self._policy, state, approvals, now, door_approval=door_approval)
 
     def _record(
         self,

@@ -1,93 +1,54 @@
 """The service (`medic serve`): one FastAPI app for every door, built by `create_app` (nothing at import).
 
-The lifespan opens the incident store and, unless this replica only serves the API, the agent and a
-worker that investigates queued incidents; with Slack configured, the Slack app (`server/slack/`)
-and the refresher that keeps each incident's thread in step with the store. Shutdown stops claiming work and lets in-flight steps
-finish; whatever does not finish is resumed by the next replica to claim it.
+The lifespan opens the service's parts (`server.lifecycle`: the incident store and, unless this replica
+only serves, the worker), the MCP door over them at /mcp (`server.mcp`) and, with Slack configured, the
+Slack app (`server/slack/`) and the refresher that keeps each incident's thread in step with the store.
+Shutdown stops claiming work and lets in-flight steps finish; whatever does not finish is resumed by the
+next replica.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
 
-from agent.assemble import AgentConfig, open_agent
-from agent.chat import ChatAnswer
-from agent.chat import answer as rules_answer
-from agent.report import Report
+from agent.assemble import AgentConfig
 from server import problems
 from server.api import alertmanager, approvals, incidents, messages
-from server.deps import Services, ServicesDep
-from server.metrics import ServiceMetrics
+from server.deps import ServicesDep
+from server.lifecycle import open_services
+from server.mcp.door import open_door
+from server.mcp.http import McpEndpoint
 from server.readiness import backend_checks, database_check
 from server.service_config import ServiceConfig
-from server.store.engine import database_url, open_engine
-from server.store.incidents import IncidentStore
-from server.store.queue import WorkQueue
-from server.telemetry import flush_tracing
-from server.worker import Worker
-
-
-def _chat(
-    agent: AgentConfig, stack: contextlib.AsyncExitStack
-) -> Callable[[str, Report | None, str], ChatAnswer]:
-    """The OpenAI planner answers chat through its model; the rules planner through fixed intents."""
-    if agent.planner == "openai" and agent.openai is not None:
-        from agent.chat_llm import LLMChat
-        from agent.planners.openai_client import ChatClient
-
-        client = ChatClient(agent.openai)
-        stack.callback(client.close)
-        return LLMChat(client).answer
-    return rules_answer
 
 
 def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
+    mcp = McpEndpoint(service.api_tokens)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = open_engine(database_url(service.database_url, service.state_dir))
-        store, queue = IncidentStore(engine), WorkQueue(engine)
-        metrics = ServiceMetrics(queue.depth)
-        async with contextlib.AsyncExitStack() as stack:
-            stack.callback(flush_tracing)  # last: the spans of the steps that finished at shutdown
-            stack.callback(engine.dispose)
-            app.state.services = Services(
-                store=store,
-                queue=queue,
-                grants=service.api_tokens,
-                approval_ttl_s=service.approval_ttl_s,
-                chat=_chat(agent, stack),
-                metrics=metrics,
-            )
-            if service.run_worker:
-                running = stack.enter_context(open_agent(agent))
-                worker = Worker(
-                    running,
-                    store,
-                    queue,
-                    service.worker,
-                    tools=agent.tools,
-                    budget=agent.budget,
-                    metrics=metrics,
-                )
-                worker.start()
-                stack.callback(worker.stop)
-            if service.slack is not None:  # stopped first: no Slack request arrives at a stopped worker
-                from server.slack.app import running_slack
+        with open_services(service, agent) as services, open_door(services, agent, service) as door:
+            app.state.services = services
+            async with contextlib.AsyncExitStack() as stack:
+                if service.slack is not None:  # stopped first: no Slack request reaches a stopped worker
+                    from server.slack.app import running_slack
 
-                app.state.slack = await stack.enter_async_context(
-                    running_slack(service.slack, app.state.services, engine)
-                )
-            # What start-up built (modules, the graph, clients) lives as long as the service: kept out
-            # of the collector's full passes, which otherwise walk all of it and stall every request
-            # (a Slack acknowledgement by hundreds of ms). Given back to the collector at shutdown.
-            gc.freeze()
-            stack.callback(gc.unfreeze)
-            yield
+                    app.state.slack = await stack.enter_async_context(
+                        running_slack(service.slack, services, services.store.engine)
+                    )
+                # What start-up built (modules, the graph, clients) lives as long as the service: kept
+                # out of the collector's full passes, which otherwise walk all of it and stall every
+                # request (a Slack acknowledgement by hundreds of ms). Given back at shutdown.
+                gc.freeze()
+                stack.callback(gc.unfreeze)
+                async with mcp.serving(door):
+                    yield
 
     app = FastAPI(
         title="medic",
@@ -104,6 +65,7 @@ def create_app(service: ServiceConfig, agent: AgentConfig) -> FastAPI:
         from server.slack.routes import mount as mount_slack
 
         mount_slack(app)
+    app.router.routes.append(Route("/mcp", mcp))  # MCP streamable HTTP (DESIGN §6), the API's tokens
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -68,6 +68,7 @@ def _register() -> None:
     from server.cli_bench import bench_app
     from server.cli_eval import eval_command
     from server.cli_import import import_app
+    from server.cli_mcp import mcp_command
     from server.cli_policy import policy_app
     from server.cli_sandbox import sandbox_app
     from server.cli_serve import serve_command
@@ -77,6 +78,7 @@ def _register() -> None:
     app.command("investigate")(investigate_command)
     app.command("eval")(eval_command)
     app.command("serve")(serve_command)
+    app.command("mcp")(mcp_command)
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(audit_app, name="audit")
     app.add_typer(bench_app, name="bench")

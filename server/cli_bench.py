@@ -86,3 +86,37 @@ def bench_slack_command(
     from server.bench.slack import bench_slack
 
     print(bench_slack(concurrency, bursts, runs).model_dump_json(indent=2))
+
+
+@bench_app.command("mcp")
+def bench_mcp_command(
+    calls: Annotated[int, typer.Option(min=10, help="calls of each kind per run")] = 200,
+    runs: Annotated[int, typer.Option(min=1, help="measurement runs (the medians are reported)")] = 3,
+) -> None:
+    """MCP over HTTP on the sandbox: tools/list and one read tool call (golden_signals), p50/p99."""
+    from pydantic import JsonValue
+
+    from evals.sandbox.sandbox import down, up
+    from evals.scenario import load_scenario
+    from server.bench.mcp import bench_mcp
+    from server.cli import sandbox_config
+
+    scenario = load_scenario("checkout-bad-deploy")
+    config = sandbox_config(_settings(None))
+    info = up(scenario, config)
+    try:
+        backends = {
+            "MEDIC_PROMETHEUS_URL": info.prometheus_url,
+            "MEDIC_KUBECONFIG": str(info.kubeconfig),
+            "MEDIC_TRACES_BACKEND": "otlp-file",
+            "MEDIC_TRACES_DIR": str(info.traces_dir),
+        }
+        service = scenario.alert.labels.get("service", "frontend") if scenario.alert else "frontend"
+        arguments: dict[str, JsonValue] = {
+            "service": service,
+            "namespace": scenario.topology.namespace,
+            "as_of": scenario.end_utc.isoformat(),
+        }
+        print(bench_mcp(backends, "golden_signals", arguments, calls, runs).model_dump_json(indent=2))
+    finally:
+        down(scenario.id, config)

@@ -17,6 +17,16 @@ class WorkerConfig(BaseModel):
     reports_dir: Path = Path(".medic/reports")
 
 
+class McpConfig(BaseModel):
+    """The MCP door (`/mcp` and `medic mcp`)."""
+
+    page_size: int = Field(50, ge=1, le=500, description="items per page of every MCP list (cursors)")
+    propose_wait_s: float = Field(
+        30.0, gt=0, le=300, description="how long propose_action waits for the guard's check and dry-run"
+    )
+    timeline_entries: int = Field(15, ge=1, le=200, description="latest timeline entries get_incident shows")
+
+
 class ServiceConfig(BaseModel):
     api_tokens: list[TokenGrant] = Field(default_factory=list, description="who may call the API")
     database_url: str | None = Field(None, description="postgresql://…; None: SQLite in state_dir")
@@ -24,4 +34,5 @@ class ServiceConfig(BaseModel):
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     run_worker: bool = Field(True, description="False: serve the API only (another replica investigates)")
     approval_ttl_s: float = Field(900.0, gt=0, le=86_400, description="how long an API approval stays valid")
+    mcp: McpConfig = Field(default_factory=McpConfig)
     slack: SlackConfig | None = Field(None, description="None: the Slack routes are not mounted")

@@ -20,7 +20,7 @@ from agent.runbook import DEFAULT_RUNBOOK_PATH
 from agent.state import Budget
 from policies.approver import Approver
 from server.auth import TokenGrant
-from server.service_config import ServiceConfig, WorkerConfig
+from server.service_config import McpConfig, ServiceConfig, WorkerConfig
 from server.slack.config import ChannelRoute, SlackConfig, SlackRoles
 from server.telemetry import TelemetryConfig
 from tools.config import ToolsConfig
@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(4, ge=1, le=64, description="investigations one replica runs at once")
     lease_s: float = Field(30.0, ge=2, le=3600, description="a dead replica's work is taken over after this")
     approval_ttl_s: float = Field(900.0, gt=0, le=86_400, description="how long an API approval stays valid")
+    mcp_token_file: Path | None = Field(
+        None,
+        description="`medic mcp` answers as this token's subject (one of MEDIC_API_TOKENS, with the mcp "
+        "scope; approver counts as responder); unset: as a viewer",
+    )
+    mcp_page_size: int = Field(50, ge=1, le=500, description="items per page of MCP lists")
 
     # Slack (DESIGN §5.2): mounted on `medic serve` when the signing secret and bot token are set.
     slack_signing_secret: SecretStr | None = None
@@ -177,6 +183,7 @@ class Settings(BaseSettings):
             run_worker=self.serve_worker,
             approval_ttl_s=self.approval_ttl_s,
             slack=self.slack_config(),
+            mcp=McpConfig(page_size=self.mcp_page_size),
             worker=WorkerConfig(
                 concurrency=self.worker_concurrency,
                 lease_s=self.lease_s,

@@ -1,9 +1,10 @@
 """Background investigations: claim an incident from the queue, run or resume its thread, record.
 
-A `Worker` runs up to `concurrency` threads at once. Each claimed incident is handled to a rest
-point (the report, or the guard waiting for an approval) while a heartbeat renews its lease; if the
-process dies, the lease runs out and any replica claims the incident and LangGraph carries on from
-the last checkpoint (the guard's claim in the audit log keeps an action from being sent twice).
+A `Worker` runs up to `concurrency` threads at once. Each claimed incident (a new investigation, an
+answered approval, or an action proposed through MCP for the guard) is handled to a rest point (the
+report, or the guard waiting for an approval) while a heartbeat renews its lease; if the process
+dies, the lease runs out and any replica claims the incident and LangGraph carries on from the last
+checkpoint (the guard's claim in the audit log keeps an action from being sent twice).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from server.metrics import ServiceMetrics
 from server.service_config import WorkerConfig
 from server.store.incidents import IncidentStore
 from server.store.models import IncidentState
+from server.store.proposals import DOOR_APPROVAL, ProposalStore
 from server.store.queue import Claim, WorkQueue
 from tools.config import ToolsConfig
 from tools.tracing import tracer
@@ -62,6 +64,7 @@ class Worker:
     ) -> None:
         self.agent, self.store, self.queue, self.config = agent, store, queue, config
         self.tools, self.budget, self.metrics = tools, budget, metrics
+        self.proposals = ProposalStore(store.engine, store.clock)
         self.owner = f"worker-{uuid.uuid4().hex[:12]}"
         self._stop = threading.Event()
         self._slots = threading.BoundedSemaphore(config.concurrency)
@@ -151,6 +154,9 @@ class Worker:
                 return  # still waiting for approvers
             self.store.set_state(incident_id, "investigating")
             self.agent.resume(incident_id, answers, on_event)
+        elif (proposed := self.proposals.take(incident_id)) is not None:
+            self.store.set_state(incident_id, "investigating")
+            self.agent.propose(proposed, DOOR_APPROVAL, on_event)  # an MCP proposal: the guard decides
         else:
             if record.state == "queued":
                 self.store.set_state(incident_id, "investigating")

@@ -18,7 +18,9 @@ SURGE_RATIO = 1.3  # incoming traffic this much above its pre-onset level is a s
 
 
 class Verdict(BaseModel):
-    kind: FaultKind
+    kind: FaultKind | None = Field(
+        description="None: a fault the taxonomy has no kind for (an application error)"
+    )
     confidence: float = Field(ge=0, le=1)
     because: list[str] = Field(description="the facts the rule stood on, in words and units")
     facts: list[str] = Field(
@@ -56,6 +58,11 @@ def _evicted_words(f: Findings) -> str:
     return f"{f.evicted_pods} evicted pods"
 
 
+def _detail(signal: str | None) -> str:
+    """The readable part of a trace or log signal key (`log_new_errors|<template>`)."""
+    return (signal or "").partition("|")[2] or (signal or "")
+
+
 def _holding(**facts: bool) -> list[str]:
     """The fact keys whose condition holds, in the order given, then `rank`."""
     return [name for name, held in facts.items() if held] + ["rank"]
@@ -75,7 +82,19 @@ def classify(f: Findings) -> Verdict:
     resource = f.cpu_at_limit or f.throttled or f.signal("cpu_throttling") >= STRONG
     cpu_per_request_up = f.signal("cpu_per_request") >= STRONG
     saturated = f.cpu_at_limit or f.throttled
-    logs = f.config_error_logs or f.error_logs
+    # What the traces and logs add (rows of the same ranking, told apart by their source):
+    trace_errors = f.strongest("traces", ("errors",))[0] >= STRONG
+    trace_own_latency = f.strongest("traces", ("latency",), "trace_latency_")[0] >= STRONG
+    trace_callers_latency = f.strongest("traces", ("latency",), "trace_callers_latency_")[0] >= STRONG
+    self_time_up = f.strongest("traces", ("resource",), "trace_self_time")[0] >= STRONG
+    log_score, log_signal = f.strongest("logs", ("errors",))
+    log_errors = log_score >= STRONG
+    log_shift_score, log_shift_signal = f.strongest("logs", ("other",))
+    own_errors |= trace_errors
+    own_latency |= trace_own_latency
+    # a network delay shows where callers wait, not in the service's own spans
+    callers_latency |= trace_callers_latency and not trace_own_latency
+    logs = f.config_error_logs or f.error_logs or log_errors
 
     if f.entity_kind == "node" or f.node_conditions:
         pressure = [c for c in f.node_conditions if c.endswith("Pressure") or c == "Ready"]
@@ -135,28 +154,47 @@ def classify(f: Findings) -> Verdict:
             ],
             facts=_holding(saturation=saturated),
         )
-    if resource or cpu_per_request_up:
+    if resource or cpu_per_request_up or (self_time_up and not (own_errors or log_errors)):
         return Verdict(
             kind="cpu_hog",
             confidence=_score(0.5, f.throttled + f.cpu_at_limit + cpu_per_request_up),
             because=[
-                "CPU at its limit and throttled without more traffic",
+                "CPU at its limit and throttled without more traffic"
+                if resource or cpu_per_request_up
+                else "its own work per request slowed (trace self time) without more traffic or errors",
                 *f.change("cpu_per_request"),
                 *f.change("cpu_throttling"),
                 *f.change("latency_p99"),
             ],
             facts=_holding(saturation=saturated),
         )
-    if deployed and (own_errors or own_latency or callers_errors):
+    if deployed and (own_errors or own_latency or callers_errors or log_errors):
         return Verdict(
             kind="bad_deploy",
-            confidence=_score(0.55, own_errors + own_latency + callers_errors + f.error_logs),
+            confidence=_score(0.55, own_errors + own_latency + callers_errors + (f.error_logs or log_errors)),
             because=_rollout_words(f)
             + (f.change("error_ratio") if own_errors else [])
             + (f.change("latency_p99") if own_latency else [])
             + (f.change("callers_error_ratio") if callers_errors and not own_errors else [])
             + _log_words(f),
             facts=_holding(rollout=True, logs=logs),
+        )
+    if log_errors or (log_shift_score >= STRONG and not (callers_latency or own_latency)):
+        # Errors (or a changed log) in its own logs with no rollout: the code fails at run time. No
+        # restart or rollback of ours fixes that; the kind stays open and the owner is called.
+        signal = log_signal if log_errors else log_shift_signal
+        return Verdict(
+            kind=None,
+            confidence=_score(0.45, log_errors + (callers_errors or own_errors) + f.error_logs),
+            because=[
+                "new or surging error lines in its logs" if log_errors else "its log lines changed",
+                f"log: {_detail(signal)}",
+                "no rollout before the onset",
+                *f.change("callers_error_ratio"),
+                *f.change("error_ratio"),
+                *_log_words(f),
+            ],
+            facts=_holding(logs=True),
         )
     if callers_errors and not own_errors:
         return Verdict(

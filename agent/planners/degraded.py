@@ -116,6 +116,20 @@ def _most_troubled_pod(view: PlannerView, service: str) -> tuple[str, bool] | No
 
 def diagnose_without_metrics(view: PlannerView) -> Diagnosis:
     """Hypotheses from Kubernetes and traces only, best first, none above DEGRADED_CONFIDENCE_CAP."""
+    found = diagnose_from_survey(view, "without metrics")
+    if found is not None:
+        return found
+    return Diagnosis(
+        healthy=False,
+        summary="without metrics, nothing in Kubernetes or the traces stands out; "
+        "no diagnosis (it needs the missing evidence)",
+    )
+
+
+def diagnose_from_survey(view: PlannerView, context: str) -> Diagnosis | None:
+    """Hypotheses from the namespace survey (Kubernetes and traces), best first, none above
+    DEGRADED_CONFIDENCE_CAP; None when nothing in it stands out. `context` says why the survey
+    was needed ("without metrics", "the ranking found nothing")."""
     every = suspects(view)
     found = every[: MAX_SUSPECTS + 1]
     rollouts = recent_rollouts(view)
@@ -123,16 +137,12 @@ def diagnose_without_metrics(view: PlannerView) -> Diagnosis:
     hypotheses = [_hypothesis(view, s, rollouts, rank, ruled_out) for rank, s in enumerate(found)]
     hypotheses.sort(key=lambda h: -h.confidence)
     if not hypotheses:
-        return Diagnosis(
-            healthy=False,
-            summary="without metrics, nothing in Kubernetes or the traces stands out; "
-            "no diagnosis (it needs the missing evidence)",
-        )
+        return None
     top = hypotheses[0]
     what = top.fault_kind or "a fault of unknown kind"
     return Diagnosis(
         healthy=False,
-        summary=f"without metrics: most likely {what} at {top.entity} ({top.label.lower()})",
+        summary=f"{context}: most likely {what} at {top.entity} ({top.label.lower()})",
         hypotheses=hypotheses,
     ).checked_against(set(view.evidence))
 

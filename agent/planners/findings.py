@@ -36,6 +36,13 @@ class Findings(BaseModel):
     changes: dict[str, str] = Field(
         default_factory=dict, description="ranked signal -> its change in units, e.g. error ratio 0 % → 31 %"
     )
+    sources: dict[str, str] = Field(
+        default_factory=dict,
+        description="ranked signal -> the telemetry it came from (metrics, traces, logs)",
+    )
+    kinds: dict[str, str] = Field(
+        default_factory=dict, description="ranked signal -> its kind (errors, latency, …)"
+    )
     traffic_ratio: float | None = None
     has_workload: bool | None = None
     revision_age_s: float | None = Field(
@@ -62,6 +69,18 @@ class Findings(BaseModel):
 
     def signal(self, name: str) -> float:
         return self.sigmas.get(name, 0.0)
+
+    def strongest(self, source: str, kinds: tuple[str, ...], prefix: str = "") -> tuple[float, str | None]:
+        """The highest score among the ranked signals of one source and kinds (and name prefix), and
+        that signal's name; (0, None) when none moved."""
+        found = [
+            (score, name)
+            for name, score in self.sigmas.items()
+            if self.sources.get(name, "metrics") == source
+            and self.kinds.get(name) in kinds
+            and name.startswith(prefix)
+        ]
+        return max(found, default=(0.0, None), key=lambda x: abs(x[0]))
 
     def change(self, name: str) -> list[str]:
         """The signal's change in units, as a list to splice into reasons (empty when it did not move)."""
@@ -123,7 +142,15 @@ def candidates_from_rank(view: PlannerView) -> list[Findings]:
         )
         for sig in rows(row.get("signals")):
             if num(sig.get("score")) > 0:
-                name = str(sig["signal"])
+                source = str(sig.get("source") or "metrics")
+                # one trace or log signal name covers many rows (a template each): the detail tells them apart
+                name = (
+                    str(sig["signal"])
+                    if source == "metrics"
+                    else f"{sig['signal']}|{sig.get('detail') or ''}"
+                )
+                f.sources[name] = source
+                f.kinds[name] = str(sig.get("kind") or "other")
                 f.sigmas[name] = num(sig.get("sigmas"))
                 baseline, peak = sig.get("baseline"), sig.get("peak")
                 f.changes[name] = str(

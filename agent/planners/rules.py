@@ -4,8 +4,9 @@ Round 1: golden signals of the alerted services, the dependency graph from trace
 ranking of the namespace, the firing alerts. Round 2: for the top candidates (the ranking's best
 unexplained entities and the deepest anomalous dependency), rollout history, pods, saturation,
 events and nodes. Round 3: the logs of the top candidate's unhealthy pod. Then done. When the ranking
-failed because Prometheus could not be read, rounds 2 and 3 and the diagnosis come from
-`agent.planners.degraded` (Kubernetes, traces and logs only).
+failed because Prometheus could not be read, or named no candidate, rounds 2 and 3 survey the
+namespace instead (`agent.planners.degraded`: Kubernetes, traces and logs) and the diagnosis comes
+from that survey (`agent.planners.look_further`: never "nothing is wrong" without looking).
 
 Nothing here knows a service, namespace or scenario name; the same view always gives the same plan.
 """
@@ -27,6 +28,7 @@ from agent.planners.findings import (
     rows,
     steps_of,
 )
+from agent.planners.look_further import diagnose_unranked
 from agent.planners.ruled_out import ruled_out
 from agent.state import PlannerView, ToolCall
 from tools.metrics.units import fmt_sigmas
@@ -140,11 +142,12 @@ class RulesPlanner:
             return calls
         if not ns:
             return []
-        if metrics_unavailable(view):
+        candidates = top_candidates(view)
+        # No metrics, or nothing the ranking can name: survey the namespace instead (look_further.py).
+        if metrics_unavailable(view) or (rank_data(view) is not None and not candidates):
             return [
                 _call(round_no, tool, args, n) for n, (tool, args) in enumerate(plan_round(view, round_no))
             ]
-        candidates = top_candidates(view)
         if round_no == 2:
             if any(c.entity_kind != "node" for c in candidates):
                 add("kube_events", namespace=ns, lookback="2h")
@@ -183,7 +186,7 @@ def diagnose(view: PlannerView) -> Diagnosis:
     if data is None:
         return Diagnosis(healthy=False, summary="the anomaly ranking could not be computed; no diagnosis")
     if not candidates:
-        return Diagnosis(healthy=True, summary=_healthy_summary(view, data))
+        return diagnose_unranked(view, _healthy_summary(view, data))
     hypotheses = []
     for rank, f in enumerate(candidates):
         add_kube_facts(f, view)
@@ -203,7 +206,8 @@ def diagnose(view: PlannerView) -> Diagnosis:
                 fault_kind=verdict.kind,
                 confidence=confidence,
                 label=label_for(confidence),
-                summary=f"{f.entity}: {verdict.kind.replace('_', ' ')}: {'; '.join(verdict.because)}",
+                summary=f"{f.entity}: {(verdict.kind or 'application error').replace('_', ' ')}: "
+                + "; ".join(verdict.because),
                 evidence=list(dict.fromkeys(own + observed("rank"))),
                 ruled_out=ruled_out(view, f),
             )
@@ -212,7 +216,7 @@ def diagnose(view: PlannerView) -> Diagnosis:
     top = hypotheses[0]
     return Diagnosis(
         healthy=False,
-        summary=f"most likely {top.fault_kind} at {top.entity} ({top.label.lower()})",
+        summary=f"most likely {top.fault_kind or 'an application error'} at {top.entity} ({top.label.lower()})",
         hypotheses=hypotheses,
     ).checked_against(set(view.evidence))
 

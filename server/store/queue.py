@@ -44,7 +44,7 @@ class WorkQueue:
                 .where(incidents.c.id == incident_id)
                 .values(
                     wanted=incidents.c.wanted + 1,
-                    work_state=_case_idle_to_ready(),
+                    work_state=idle_to_ready(),
                 )
             )
 
@@ -119,7 +119,8 @@ class WorkQueue:
             )
 
 
-def _case_idle_to_ready() -> ColumnElement[str]:
+def idle_to_ready() -> ColumnElement[str]:
+    """An idle row becomes ready; one running or ready stays so (its `wanted` count carries the request)."""
     return case((incidents.c.work_state == "idle", "ready"), else_=incidents.c.work_state)
 
 

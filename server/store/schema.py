@@ -115,3 +115,17 @@ slack_threads = Table(
     UniqueConstraint("channel", "ts", name="medic_slack_threads_message"),
     Index("medic_slack_threads_channel", "channel", "claimed_at"),
 )
+
+# Actions proposed through a door (MCP) for the guard of their incident's thread: a worker takes each
+# once, hands it to the guard, and records the incident's next rest point.
+proposals = Table(
+    "medic_proposals",
+    metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("incident_id", String(128), ForeignKey("medic_incidents.id"), nullable=False),
+    Column("action_id", String(128), nullable=False),
+    Column("action", JSON, nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("taken", Integer, nullable=False, default=0),
+    Index("medic_proposals_incident", "incident_id", "taken"),
+)

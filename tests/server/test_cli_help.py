@@ -13,7 +13,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MEDIC = str(Path(sys.executable).parent / "medic")
-HEAVY = ("openai", "langgraph", "langchain_core", "matplotlib", "numpy", "scipy", "kubernetes", "psycopg")
+HEAVY = (
+    "openai",
+    "langgraph",
+    "langchain_core",
+    "matplotlib",
+    "numpy",
+    "scipy",
+    "kubernetes",
+    "psycopg",
+    "mcp",
+)
 
 # Renders help the way `medic` does, then reports which heavy top-level packages got imported.
 PROBE = """
@@ -38,6 +48,9 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules} & set(heavy
         ["sandbox", "up", "--help"],
         ["audit", "show", "--help"],
         ["policy", "init", "--help"],
+        ["mcp", "--help"],
+        ["serve", "--help"],
+        ["bench", "mcp", "--help"],
     ],
     ids=" ".join,
 )

@@ -55,12 +55,24 @@ def _finite(value: float) -> float | None:
     return value if np.isfinite(value) else None
 
 
+def change_text(e: SignalEvidence) -> str:
+    """The signal's move in words: metrics in their unit; trace and log rows by what they measure
+    (their `detail`: the operation, the log template), with plain numbers."""
+    if e.source == "metrics":
+        return describe_change(e.signal, _finite(e.baseline_median), _finite(e.peak_value))
+    before, after = _finite(e.baseline_median), _finite(e.peak_value)
+    numbers = " → ".join("?" if v is None else f"{v:.3g}" for v in (before, after))
+    return f"{e.source}: {e.detail or e.signal} {numbers}"
+
+
 def signal_row(e: SignalEvidence) -> dict[str, JsonValue]:
     """One signal of a candidate: its score, and its baseline, peak and current value in its unit."""
-    unit = unit_of(e.signal)
+    unit = unit_of(e.signal) if e.source == "metrics" else None
     return {
         "signal": e.signal,
         "kind": e.kind,
+        "source": e.source,
+        "detail": e.detail or None,
         "sigmas": round(e.sigmas, 2),
         "score": round(e.score, 2),
         "started_at": iso(e.started_at),
@@ -68,7 +80,7 @@ def signal_row(e: SignalEvidence) -> dict[str, JsonValue]:
         "baseline": _finite(e.baseline_median),
         "peak": _finite(e.peak_value),
         "current": _finite(e.current_value),
-        "change": describe_change(e.signal, _finite(e.baseline_median), _finite(e.peak_value), unit),
+        "change": change_text(e),
     }
 
 
@@ -89,11 +101,7 @@ def candidate_row(c: Candidate, service: str | None, traffic_ratio: float | None
 def candidate_line(c: Candidate) -> str:
     """One line per candidate for people and models: what moved, in units, the score second."""
     moved = [e for e in c.evidence if e.score >= SHOWN_SIGNAL_SCORE][:SHOWN_SIGNALS]
-    signals = "; ".join(
-        f"{describe_change(e.signal, _finite(e.baseline_median), _finite(e.peak_value))}"
-        f" ({fmt_sigmas(e.sigmas, signed=True)})"
-        for e in moved
-    )
+    signals = "; ".join(f"{change_text(e)} ({fmt_sigmas(e.sigmas, signed=True)})" for e in moved)
     why = f" [explained by {c.explained_by}]" if c.explained_by else ""
     return f"{c.entity} (score {fmt_sigmas(c.score)}){why}: {signals or 'no signal moved'}"
 
