@@ -9,7 +9,7 @@ drops once the fault leaks into the baseline; the latest onset on the plateau is
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -19,8 +19,10 @@ from tools.anomaly.rank import (
     Candidate,
     RankConfig,
     Ranking,
+    SeriesKey,
     SignalMatrix,
     rank_root_causes,
+    top_score,
 )
 from tools.anomaly.signals import FetchedSignals
 
@@ -48,19 +50,46 @@ SHIFT_LEVEL = 2.0  # the detector's level-shift statistic above which an episode
 MIN_ONSET_POINTS = 20
 
 
+# A load-following signal ranked only where the entity lacks the one it stands in for: CPU against
+# the limit for a service that reports no request rate (no CPU per request can be computed).
+STAND_INS = {"cpu_vs_limit": "cpu_per_request"}
+
+
+def context_of(matrix: SignalMatrix) -> Callable[[SeriesKey], bool]:
+    """Which metric rows of `matrix` are read but not ranked: the request rate (it tells how many
+    requests each latency and error ratio of its entity was measured on) and the other signals that
+    follow load."""
+    present = {(k.entity, k.signal) for k in matrix.keys}
+
+    def context(key: SeriesKey) -> bool:
+        if key.source != "metrics" or key.signal in RANKED_SIGNALS:
+            return False
+        stands_for = STAND_INS.get(key.signal)
+        return stands_for is None or (key.entity, stands_for) in present
+
+    return context
+
+
 def ranked_subset(matrix: SignalMatrix) -> SignalMatrix:
-    """The rows that are evidence: the ranked metric signals, and every trace and log series (those
-    sources only produce series meant as evidence)."""
-    rows = [i for i, k in enumerate(matrix.keys) if k.signal in RANKED_SIGNALS or k.source != "metrics"]
+    """The rows the ranking reads: the ranked metric signals, every trace and log series (those
+    sources only produce series meant as evidence), and the metric traffic rows as context."""
+    context = context_of(matrix)
+    rows = [i for i, k in enumerate(matrix.keys) if not context(k) or k.resolved_kind == "traffic"]
     return SignalMatrix(
         times=matrix.times, keys=[matrix.keys[i] for i in rows], values=matrix.values[rows, :]
     )
 
 
-def _rank(matrix: SignalMatrix, onset: float, calls: Mapping[str, Sequence[str]], cfg: RankConfig) -> Ranking:
+def _rank(
+    matrix: SignalMatrix,
+    onset: float,
+    calls: Mapping[str, Sequence[str]],
+    cfg: RankConfig,
+    reference: SignalMatrix | None = None,
+) -> Ranking:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return rank_root_causes(matrix, onset, calls, cfg)
+        return rank_root_causes(matrix, onset, calls, cfg, reference=reference, context=context_of(matrix))
 
 
 def search_onset(
@@ -68,19 +97,29 @@ def search_onset(
     calls: Mapping[str, Sequence[str]],
     latest: float,
     cfg: RankConfig,
+    reference: SignalMatrix | None = None,
 ) -> Ranking:
-    """The ranking at the latest onset (not after `latest`) whose top score is on the plateau."""
-    first = float(matrix.times[0]) + MIN_BASELINE_S
+    """The ranking at the latest onset (not after `latest`) whose top score is on the plateau. The
+    earliest onset tried leaves a baseline of `MIN_BASELINE_S`, or a quarter of a shorter window."""
+    span = latest - float(matrix.times[0]) if matrix.times.size else 0.0
+    first = float(matrix.times[0]) + min(MIN_BASELINE_S, span / 4)
     if latest <= first:
-        return _rank(matrix, latest, calls, cfg)
+        return _rank(matrix, latest, calls, cfg, reference)
     onsets = np.arange(latest, first - 1e-9, -ONSET_STEP_S)
-    rankings = [_rank(matrix, float(t), calls, cfg) for t in onsets]
-    tops = [r.candidates[0].score if r.candidates else 0.0 for r in rankings]
+    aligned = (
+        SignalMatrix(times=reference.times, keys=matrix.keys, values=reference.aligned(matrix.keys))
+        if reference is not None
+        else None
+    )
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        context = context_of(matrix)
+        tops = [top_score(matrix, float(t), calls, cfg, aligned, context) for t in onsets]
     best = max(tops)
-    for ranking, top in zip(rankings, tops, strict=True):  # latest first
+    for onset, top in zip(onsets, tops, strict=True):  # latest first
         if top >= PLATEAU * best:
-            return ranking
-    return rankings[0]
+            return _rank(matrix, float(onset), calls, cfg, aligned)
+    return _rank(matrix, float(onsets[0]), calls, cfg, aligned)
 
 
 def rank_incident(
@@ -89,14 +128,17 @@ def rank_incident(
     latest: float,
     cfg: RankConfig = DEFAULT_RANK_CONFIG,
     onset: float | None = None,
+    reference: SignalMatrix | None = None,
 ) -> Ranking:
     """The ranking the agent's tool makes and the RCA benchmark measures: the ranked signals of every
     source in `matrix`, with the onset given (as papers evaluate) or searched at or before `latest`
-    (as the tool runs, knowing only when the alert fired)."""
+    (as the tool runs, knowing only when the alert fired). `reference` holds the same series over
+    earlier periods (the window one day and one week before, or fault-free data; see
+    `rank_root_causes`)."""
     ranked = ranked_subset(matrix)
     if onset is not None:
-        return _rank(ranked, onset, calls, cfg)
-    return search_onset(ranked, calls, latest, cfg)
+        return _rank(ranked, onset, calls, cfg, reference)
+    return search_onset(ranked, calls, latest, cfg, reference)
 
 
 def detector_onset(times: np.ndarray, values: np.ndarray) -> float | None:

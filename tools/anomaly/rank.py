@@ -1,119 +1,63 @@
 """Root-cause ranking: which entity (service, pod, node) most likely caused an incident.
 
 The method, in the order it runs:
-1. Each signal is scaled against its own pre-onset baseline in robust sigmas (`baseline.py`).
+1. Each signal is scaled against its baseline in robust sigmas, with a noise floor per kind of
+   measurement (`baseline.py`): the points before the onset, or the same window a day or a week
+   earlier when those points are too few or already anomalous (`scoring.py`).
 2. A signal's anomaly score is its sustained peak after onset: the level |z| holds for
-   `min_duration_s` (the k-th largest point), one-sided for latency and errors (getting faster is
-   not a fault), discounted when the baseline itself already swung that far (a bursty series).
+   `min_duration_s` and for half the time since the onset (the k-th largest point), one-sided for
+   latency and errors (getting faster is not a fault), discounted when the baseline itself swings
+   that far about once an hour (a bursty series); the latency and error ratios of nearly idle
+   entities are judged on the few requests they were measured on.
 3. An entity scores by its most anomalous signal (a fault shows clearly in one place; averaging
    would dilute it with the healthy ones).
-4. With a call graph, symptoms are told from causes: latency, errors and traffic propagate to the
-   callers of a failing service, while cpu and memory stay local. A caller whose only anomalies are
-   propagating ones, and which calls (directly or not) an anomalous service, is explained by it:
-   its score is capped just below the deepest anomalous dependency, so the cause ranks first.
+4. With a call graph, symptoms are told from causes (`explain.py`): latency and errors propagate to
+   callers, traffic both ways, cpu and memory stay local; a symptom is capped just below what
+   explains it, so the cause ranks first.
 
 Scores are in robust sigmas, so `anomalous` (top score >= `threshold`) tells "something is wrong"
-apart from "nothing stands out" with the same meaning on every metric.
+apart from "nothing stands out" with the same meaning on every metric, trace and log row.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.anomaly.baseline import FloatArray, fit_baseline, robust_z, sustained_peak
-
-SignalKind = Literal["resource", "latency", "errors", "traffic", "other"]
-
-# Signals whose anomaly travels from a callee to its callers; the others are local to the entity.
-PROPAGATING_KINDS: frozenset[SignalKind] = frozenset({"latency", "errors", "traffic"})
-UPWARD_ONLY_KINDS: frozenset[SignalKind] = frozenset({"latency", "errors"})
-
-_KIND_PATTERNS: tuple[tuple[SignalKind, re.Pattern[str]], ...] = (
-    ("errors", re.compile(r"err|5xx|fail|timeout", re.I)),
-    ("latency", re.compile(r"lat|duration|response_time|p50|p9\d|delay", re.I)),
-    ("traffic", re.compile(r"load|rps|qps|request|throughput|traffic|rate", re.I)),
-    ("resource", re.compile(r"cpu|mem|throttl|disk|fs_|io_|net|restart|oom|gc", re.I)),
+from tools.anomaly.baseline import FloatArray, NoiseFloors
+from tools.anomaly.explain import EntityScores, Explained, explain
+from tools.anomaly.scoring import RowScores, ScoringConfig, score_rows
+from tools.anomaly.signal_matrix import (
+    PROPAGATING_KINDS,
+    UPWARD_ONLY_KINDS,
+    SeriesKey,
+    SignalKind,
+    SignalMatrix,
+    SignalSource,
+    infer_kind,
 )
 
-
-def infer_kind(signal: str) -> SignalKind:
-    """Guess a signal's kind from its name (`cpu`, `latency_p99`, `error_ratio`, `request_rate`, ...).
-    Data whose names say nothing (a data set's own abbreviations) tag `SeriesKey.kind` instead."""
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(signal):
-            return kind
-    return "other"
-
-
-SignalSource = Literal["metrics", "traces", "logs"]
-
-
-@dataclass(frozen=True)
-class SeriesKey:
-    """Which entity a series belongs to and what it measures; `kind` None = inferred from `signal`.
-    `source` says which telemetry it was derived from, `detail` what a person needs to read it (a log
-    template, a trace operation); both travel to the evidence unchanged."""
-
-    entity: str
-    signal: str
-    kind: SignalKind | None = None
-    source: SignalSource = "metrics"
-    detail: str = ""
-
-    @property
-    def resolved_kind(self) -> SignalKind:
-        return self.kind if self.kind is not None else infer_kind(self.signal)
-
-
-@dataclass(frozen=True)
-class SignalMatrix:
-    """S series on one time grid: `values[i]` is the series `keys[i]` at `times` (NaN = missing)."""
-
-    times: FloatArray
-    keys: Sequence[SeriesKey]
-    values: FloatArray
-
-    def __post_init__(self) -> None:
-        if self.values.ndim != 2 or self.values.shape != (len(self.keys), self.times.shape[0]):
-            raise ValueError(
-                f"values must have shape (len(keys), len(times)) = ({len(self.keys)}, {len(self.times)}),"
-                f" got {self.values.shape}"
-            )
-        if self.times.size > 1 and not np.all(np.diff(self.times) > 0):
-            raise ValueError("times must be strictly increasing")
-
-    def joined(self, *others: SignalMatrix) -> SignalMatrix:
-        """This matrix with the rows of `others` (on the same time grid) appended: how the traces' and
-        logs' series join the metrics' in one ranking."""
-        parts = [self, *others]
-        for other in others:
-            if other.times.shape != self.times.shape or not np.array_equal(other.times, self.times):
-                raise ValueError("joined matrices must share one time grid")
-        return SignalMatrix(
-            times=self.times,
-            keys=[k for m in parts for k in m.keys],
-            values=np.vstack([m.values for m in parts]),
-        )
-
-    @classmethod
-    def from_entities(
-        cls, times: npt.ArrayLike, series: Mapping[str, Mapping[str, npt.ArrayLike]]
-    ) -> SignalMatrix:
-        """Build from `{entity: {signal: values}}`, every series on `times`."""
-        keys = [SeriesKey(entity, signal) for entity, signals in series.items() for signal in signals]
-        rows = [
-            np.asarray(values, dtype=np.float64) for signals in series.values() for values in signals.values()
-        ]
-        t = np.asarray(times, dtype=np.float64)
-        matrix = np.vstack(rows) if rows else np.empty((0, t.size))
-        return cls(times=t, keys=keys, values=matrix)
+__all__ = [
+    "DEFAULT_RANK_CONFIG",
+    "PROPAGATING_KINDS",
+    "UPWARD_ONLY_KINDS",
+    "Candidate",
+    "RankConfig",
+    "Ranking",
+    "SeriesKey",
+    "SignalEvidence",
+    "SignalKind",
+    "SignalMatrix",
+    "SignalSource",
+    "infer_kind",
+    "rank_root_causes",
+    "top_score",
+]
 
 
 @dataclass(frozen=True)
@@ -124,11 +68,11 @@ class RankConfig:
 
     threshold: float = 10.0  # robust sigmas; the top score below it means "nothing anomalous"
     min_duration_s: float = 60.0  # an anomaly counts at the level it holds this long (like `for: 1m`)
+    sustained_share: float = 0.5  # ... and for this share of the time since the onset
     baseline_peak_allowance: float = 3.0  # sigmas a healthy baseline may reach itself before discounting
-    # A change under 5 % of a signal's own level is not an incident, however quiet the line was before.
-    min_relative_scale: float = 0.05
-    min_baseline_points: int = 10  # fewer pre-onset points: the series cannot be judged
-    explained_cap: float = 0.9  # an explained caller ranks at most this share of its explainer
+    floors: NoiseFloors = field(default_factory=NoiseFloors)  # the smallest scale per noise model
+    min_baseline_points: int = 10  # fewer baseline points: the series cannot be judged
+    explained_cap: float = 0.9  # an explained entity ranks at most this share of its explainer
     evidence_per_entity: int = 6
 
 
@@ -150,6 +94,10 @@ class SignalEvidence(BaseModel):
     peak_at: float | None
     baseline_median: float
     baseline_peak_sigmas: float = Field(description="how far the series already swung before onset")
+    against_reference: bool = Field(
+        False,
+        description="judged against the reference period (a day or a week earlier), not the pre-onset points",
+    )
     peak_value: float
     current_value: float = Field(float("nan"), description="the last point of the window (NaN: none)")
 
@@ -162,7 +110,7 @@ class Candidate(BaseModel):
     entity: str
     score: float = Field(description="ranking score in robust sigmas, after graph demotion")
     raw_score: float = Field(description="the entity's most anomalous signal, before graph demotion")
-    explained_by: str | None = Field(None, description="anomalous dependency that explains this entity")
+    explained_by: str | None = Field(None, description="anomalous entity that explains this one")
     evidence: list[SignalEvidence]
 
 
@@ -181,10 +129,79 @@ class Ranking(BaseModel):
         return [c.entity for c in self.candidates]
 
 
-@dataclass
-class _EntityScores:
-    local: dict[str, float] = field(default_factory=dict)
-    propagating: dict[str, float] = field(default_factory=dict)
+@dataclass(frozen=True)
+class _Scored:
+    """Everything a ranking is made of, before its evidence is written out."""
+
+    rows: RowScores
+    kinds: list[SignalKind]
+    after: npt.NDArray[np.bool_]
+    per_entity: dict[str, list[int]]
+    split: EntityScores
+    explained: Explained
+
+    @property
+    def top(self) -> float:
+        return max(self.explained.final.values(), default=0.0)
+
+
+def _score(
+    signals: SignalMatrix,
+    onset: float,
+    calls: Mapping[str, Sequence[str]] | None,
+    cfg: RankConfig,
+    end: float | None,
+    reference: SignalMatrix | None,
+    context: Callable[[SeriesKey], bool] | None,
+) -> _Scored:
+    times = signals.times
+    before = times < onset
+    after = (times >= onset) & (times <= (np.inf if end is None else end))
+    kinds = [key.resolved_kind for key in signals.keys]
+    rows = score_rows(
+        signals.keys,
+        signals.values,
+        before,
+        after,
+        ScoringConfig(
+            threshold=cfg.threshold,
+            persistence=_points_for(cfg.min_duration_s, times),
+            sustained_share=cfg.sustained_share,
+            step_s=_step(times),
+            baseline_peak_allowance=cfg.baseline_peak_allowance,
+            min_baseline_points=cfg.min_baseline_points,
+            floors=cfg.floors,
+        ),
+        reference.aligned(signals.keys) if reference is not None else None,
+    )
+    score = rows.score
+    per_entity: dict[str, list[int]] = {}
+    for i, key in enumerate(signals.keys):
+        if context is None or not context(key):
+            per_entity.setdefault(key.entity, []).append(i)
+    split = EntityScores()
+    for entity, members in per_entity.items():
+        split.local[entity] = max(
+            (score[i] for i in members if kinds[i] not in PROPAGATING_KINDS), default=0.0
+        )
+        split.latency[entity] = max((score[i] for i in members if kinds[i] == "latency"), default=0.0)
+        split.errors[entity] = max((score[i] for i in members if kinds[i] == "errors"), default=0.0)
+        split.traffic[entity] = max((score[i] for i in members if kinds[i] == "traffic"), default=0.0)
+    explained = explain(split, calls or {}, cfg.threshold, cfg.explained_cap)
+    return _Scored(rows, kinds, after, per_entity, split, explained)
+
+
+def top_score(
+    signals: SignalMatrix,
+    onset: float,
+    calls: Mapping[str, Sequence[str]] | None = None,
+    config: RankConfig | None = None,
+    reference: SignalMatrix | None = None,
+    context: Callable[[SeriesKey], bool] | None = None,
+) -> float:
+    """The score the ranking at `onset` would put first, without writing its evidence (the onset
+    search asks this of many onsets)."""
+    return _score(signals, onset, calls, config or DEFAULT_RANK_CONFIG, None, reference, context).top
 
 
 def rank_root_causes(
@@ -193,79 +210,55 @@ def rank_root_causes(
     calls: Mapping[str, Sequence[str]] | None = None,
     config: RankConfig | None = None,
     end: float | None = None,
+    reference: SignalMatrix | None = None,
+    context: Callable[[SeriesKey], bool] | None = None,
 ) -> Ranking:
     """Rank the entities of `signals` as root causes of an incident that started at `onset`.
 
     The baseline is every point before `onset`; the incident window runs from `onset` to `end`
     (default: the last point). `calls` maps a caller to its callees; entities absent from it have
-    no known dependencies.
+    no known dependencies. `reference` holds the same series (matched by key) over other periods
+    (the same window a day and a week earlier, or fault-free data): it becomes a series' baseline
+    where the pre-onset points are too few or already anomalous against it. Rows for which
+    `context` is true are read but not ranked (a request rate tells how many requests a latency was
+    measured on; a busy hour moving it is no evidence).
     """
     cfg = config or DEFAULT_RANK_CONFIG
-    times = signals.times
-    before = times < onset
-    after = (times >= onset) & (times <= (np.inf if end is None else end))
-    values = signals.values
-    kinds = [key.resolved_kind for key in signals.keys]
-
-    persistence = _points_for(cfg.min_duration_s, times)
-    level = np.nanmax(np.abs(values), axis=1, initial=0.0, where=~np.isnan(values))
-    base = fit_baseline(values[:, before], level, cfg.min_relative_scale)
-    upward = np.array([kind in UPWARD_ONLY_KINDS for kind in kinds], dtype=bool)[:, None]
-    z = robust_z(values[:, after], base)
-    directional = np.where(upward, z, np.abs(z))
-    post_peak, peak_idx = sustained_peak(directional, persistence)
-    # A series that already swung this far before onset is bursty by nature: discount it by how
-    # much its own baseline peak exceeds what steady noise reaches.
-    z_before = robust_z(values[:, before], base)
-    base_peak, _ = sustained_peak(np.where(upward, z_before, np.abs(z_before)), persistence)
-    discount = np.maximum(1.0, base_peak / cfg.baseline_peak_allowance)
-    judged = np.asarray(base.points >= cfg.min_baseline_points, dtype=bool)
-    score = np.where(judged, np.maximum(post_peak, 0.0) / discount, 0.0)
-
-    post_times, post_values = times[after], values[:, after]
-    over = judged[:, None] & (directional / discount[:, None] >= cfg.threshold)
+    scored = _score(signals, onset, calls, cfg, end, reference, context)
+    rows, kinds, score = scored.rows, scored.kinds, scored.rows.score
+    post_times, post_values = signals.times[scored.after], signals.values[:, scored.after]
+    over = rows.judged_z >= cfg.threshold
     ever_over = np.asarray(over.any(axis=1), dtype=bool)
     first_over = np.argmax(over, axis=1) if post_times.size else np.zeros(len(kinds), dtype=np.int64)
 
-    per_entity: dict[str, list[int]] = {}
-    for i, key in enumerate(signals.keys):
-        per_entity.setdefault(key.entity, []).append(i)
-
-    split = _EntityScores()
-    for entity, rows in per_entity.items():
-        split.local[entity] = max((score[i] for i in rows if kinds[i] not in PROPAGATING_KINDS), default=0.0)
-        split.propagating[entity] = max(
-            (score[i] for i in rows if kinds[i] in PROPAGATING_KINDS), default=0.0
-        )
-
-    final, explained_by = _demote_explained(split, calls or {}, cfg)
-
     def evidence(i: int) -> SignalEvidence:
         has_post = post_times.size > 0
+        peak = int(rows.peak_index[i])
         return SignalEvidence(
             signal=signals.keys[i].signal,
             kind=kinds[i],
             source=signals.keys[i].source,
             detail=signals.keys[i].detail,
-            sigmas=float(z[i, peak_idx[i]]) if has_post else 0.0,
+            sigmas=_finite_or_zero(float(rows.z[i, peak])) if has_post else 0.0,
             score=float(score[i]),
             started_at=float(post_times[first_over[i]]) if ever_over[i] else None,
-            peak_at=float(post_times[peak_idx[i]]) if has_post else None,
-            baseline_median=float(np.nan_to_num(base.median[i])),
-            baseline_peak_sigmas=float(base_peak[i]),
-            peak_value=float(post_values[i, peak_idx[i]]) if has_post else float("nan"),
+            peak_at=float(post_times[peak]) if has_post else None,
+            baseline_median=_finite_or_zero(float(rows.baseline_median[i])),
+            baseline_peak_sigmas=float(rows.baseline_peak[i]),
+            against_reference=bool(rows.against_reference[i]),
+            peak_value=float(post_values[i, peak]) if has_post else float("nan"),
             current_value=_last_finite(post_values[i]),
         )
 
     candidates = []
-    for entity, rows in per_entity.items():
-        best = sorted(rows, key=lambda i: -score[i])[: cfg.evidence_per_entity]
+    for entity, members in scored.per_entity.items():
+        best = sorted(members, key=lambda i: -score[i])[: cfg.evidence_per_entity]
         candidates.append(
             Candidate(
                 entity=entity,
-                score=final[entity],
-                raw_score=max(split.local[entity], split.propagating[entity]),
-                explained_by=explained_by.get(entity),
+                score=scored.explained.final[entity],
+                raw_score=scored.split.raw(entity),
+                explained_by=scored.explained.explained_by.get(entity),
                 evidence=[evidence(i) for i in best if score[i] > 0] or [evidence(best[0])],
             )
         )
@@ -276,60 +269,21 @@ def rank_root_causes(
     )
 
 
+def _finite_or_zero(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
+
+
 def _last_finite(values: FloatArray) -> float:
     finite = values[np.isfinite(values)]
     return float(finite[-1]) if finite.size else float("nan")
 
 
+def _step(times: FloatArray) -> float:
+    """The grid's step: the median gap of `times` (0 with fewer than two points)."""
+    return float(np.median(np.diff(times))) if times.size > 1 else 0.0
+
+
 def _points_for(duration_s: float, times: FloatArray) -> int:
     """How many grid points `duration_s` spans (at least 1), from the median step of `times`."""
-    if times.size < 2:
-        return 1
-    step = float(np.median(np.diff(times)))
+    step = _step(times)
     return max(1, round(duration_s / step)) if step > 0 else 1
-
-
-def _demote_explained(
-    split: _EntityScores, calls: Mapping[str, Sequence[str]], cfg: RankConfig
-) -> tuple[dict[str, float], dict[str, str]]:
-    """Final scores after capping callers whose propagating anomaly a dependency explains.
-
-    Entities are settled callees first (depth-first post-order; a back edge of a cycle is
-    ignored), so a chain A -> B -> C with C at fault caps B below C and then A below B. A caller
-    falls below its explainer and below every anomalous dependency that the explainer explains too.
-    """
-    final: dict[str, float] = {}
-    explained_by: dict[str, str] = {}
-    reach: dict[str, set[str]] = {}
-    on_stack: set[str] = set()
-
-    def settle(entity: str) -> None:
-        on_stack.add(entity)
-        descendants: set[str] = set()
-        for callee in calls.get(entity, ()):
-            if callee in on_stack:
-                continue
-            if callee not in reach:
-                settle(callee)
-            descendants |= {callee} | reach[callee]
-        on_stack.discard(entity)
-        reach[entity] = descendants
-        local = split.local.get(entity, 0.0)
-        propagating = split.propagating.get(entity, 0.0)
-        anomalous_below = [(final[d], d) for d in descendants if d in final and final[d] >= cfg.threshold]
-        if anomalous_below and propagating > local:
-            _, explainer = max(anomalous_below)
-            # Below the explainer and below every caller between it and us that it also explains.
-            chain = [score for score, d in anomalous_below if explainer in (d, explained_by.get(d))]
-            capped = min(propagating, cfg.explained_cap * min(chain))
-            # a symptom even when already below the cap, unless a local signal of its own is anomalous
-            if local < cfg.threshold:
-                explained_by[entity] = explainer
-            final[entity] = max(local, capped)
-        else:
-            final[entity] = max(local, propagating)
-
-    for entity in sorted(set(split.local) | set(calls)):
-        if entity not in reach:
-            settle(entity)
-    return {e: final[e] for e in split.local}, explained_by

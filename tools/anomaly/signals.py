@@ -39,6 +39,10 @@ CALLER_SIGNALS: dict[str, tuple[str, float, SignalKind]] = {  # worst caller's v
     "callers_error_ratio": ("client_error_ratio", 0.0, "errors"),
     "callers_latency_p99": ("client_latency_quantile", 0.99, "latency"),
 }
+# Shares of a limit, judged as ratios: an idle pod's CPU going from 0.1 % to 5 % of its limit is a
+# small change, not 50× its level. A cost per unit of work only counts when it rises.
+RATIO_SIGNALS = frozenset({"cpu_vs_limit", "cpu_throttling", "memory_vs_limit"})
+RISES_ONLY_SIGNALS = frozenset({"cpu_per_request"})
 POD_RESOURCE_SIGNALS: dict[str, SignalKind] = {
     "cpu_vs_limit": "resource",
     "cpu_per_request": "resource",
@@ -166,7 +170,16 @@ def fetch_signals(
         if owner is not None and f"node/{node}" not in calls.setdefault(owner, []):
             calls[owner].append(f"node/{node}")
 
-    keys = [SeriesKey(entity, signal, kinds[signal]) for entity, signal in series]
+    keys = [
+        SeriesKey(
+            e,
+            s,
+            kinds[s],
+            noise="ratio" if s in RATIO_SIGNALS else None,
+            rises_only=(s in RISES_ONLY_SIGNALS) or None,
+        )
+        for e, s in series
+    ]
     values = np.vstack(list(series.values())) if series else np.empty((0, grid.times.size))
     return FetchedSignals(
         matrix=SignalMatrix(times=grid.times, keys=keys, values=values),
@@ -221,10 +234,8 @@ def _pod_resources(
         mine = [p for p, owner in pod_service.items() if owner == service]
         rate = series.get((service, "request_rate"))
         if rate is not None and any(p in cpu for p in mine):
-            # CPU that follows traffic is load, not a fault: per request it stays flat under a surge
-            with np.errstate(invalid="ignore", divide="ignore"):
-                per_request = nansum_rows((cpu[p] for p in mine if p in cpu), grid.times.size) / rate
-            series[(service, "cpu_per_request")] = np.where(np.isfinite(per_request), per_request, np.nan)
+            used = nansum_rows((cpu[p] for p in mine if p in cpu), grid.times.size)
+            series[(service, "cpu_per_request")] = cpu_per_request(used, rate)
             kinds["cpu_per_request"] = "resource"
         for signal, by_pod in derived.items():
             rows = [by_pod[p] for p in mine if p in by_pod]
@@ -232,6 +243,17 @@ def _pod_resources(
                 combine = nansum_rows if signal == "restarts" else nanmax_rows
                 series[(service, signal)] = combine(rows, grid.times.size)
                 kinds[signal] = POD_RESOURCE_SIGNALS[signal]
+
+
+def cpu_per_request(cpu: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """CPU per request (CPU that follows traffic is load, not a fault), the rate never taken below its
+    median over the window: when traffic stops (a caller is down) CPU falls to its idle level slower
+    than the rate and the plain ratio would soar like a CPU hog. A hog while traffic falls still shows
+    against the usual rate. Rank it `rises_only` (it falls when CPU idles). NaN: no CPU or no rate."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usual = float(np.nanmedian(rate)) if np.isfinite(rate).any() else np.nan
+        per_request = cpu / np.fmax(rate, usual)
+    return np.where(np.isfinite(per_request), per_request, np.nan)
 
 
 def _pod_errors(

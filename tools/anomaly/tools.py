@@ -4,6 +4,7 @@ range, and "when does this workload hit its limit" forecasts. Windows end at `ct
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -11,19 +12,21 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from tools.anomaly.incident_rank import detector_onset, fold_pods, rank_incident, ranked_subset
 from tools.anomaly.rank import DEFAULT_RANK_CONFIG, Candidate, SignalEvidence
+from tools.anomaly.signal_matrix import SignalMatrix
 from tools.anomaly.signals import OPTIONAL_TEMPLATES, FetchedSignals, fetch_signals
+from tools.anomaly.sources import read_sources
 from tools.context import ToolContext
 from tools.contract import Evidence, ToolResult, evidence_id, tool
 from tools.errors import ToolError
+from tools.metrics.client import MetricsBackend
 from tools.metrics.profile_detect import active_profile
 from tools.metrics.query import metrics_backend, range_step
 from tools.metrics.templates import DURATION_PATTERN, NAME_PATTERN, duration_seconds
 from tools.metrics.units import describe_change, fmt_sigmas, unit_of
 from tools.summary import bounded_summary
-from tools.traces.backend import TraceQuery
-from tools.traces.graph import dependency_graph
 
-TRACE_GRAPH_MINUTES = 15
+# Longer lookbacks would overlap the day-earlier window they are compared with.
+REFERENCE_MAX_LOOKBACK_S = 12 * 3600.0
 SHOWN_SIGNAL_SCORE = 2.0  # signals that moved less than this (robust sigmas) are left out of the text
 SHOWN_SIGNALS = 4
 
@@ -120,25 +123,28 @@ def traffic_ratio(fetched: FetchedSignals, service: str | None, onset: float) ->
     return round(float(np.nanmedian(recent)) / base, 3) if base > 0 else None
 
 
-def _trace_calls(ctx: ToolContext) -> tuple[dict[str, list[str]], str | None]:
-    """Caller -> callees seen in recent traces, and why there are none when the backend failed. Traces
-    only refine the call graph: a trace backend that is down must not turn a metrics ranking into an error."""
-    if ctx.traces is None:
-        return {}, None
-    query = TraceQuery(
-        start=ctx.as_of - timedelta(minutes=TRACE_GRAPH_MINUTES),
-        end=ctx.as_of,
-        limit=ctx.config.traces.max_traces,
-    )
-    try:
-        found = ctx.traces.search(query)
-    except ToolError as exc:
-        return {}, str(exc)
-    traces = [t for t in (tr.seen_at(ctx.as_of) for tr in found) if t is not None]
-    calls: dict[str, list[str]] = {}
-    for edge in dependency_graph(traces, TRACE_GRAPH_MINUTES * 60.0):
-        calls.setdefault(edge.caller, []).append(edge.callee)
-    return calls, None
+def reference_windows(
+    backend: MetricsBackend,
+    templates: Mapping[str, str],
+    namespace: str,
+    start: datetime,
+    end: datetime,
+    step_s: float,
+    services: list[str],
+) -> tuple[SignalMatrix | None, list[str]]:
+    """The same window one week and one day earlier, where the history reaches: the baseline for a
+    fault that began before the lookback (then today's "before" is no baseline at all)."""
+    parts, used = [], []
+    for label, shift in (("a week", timedelta(days=7)), ("a day", timedelta(days=1))):
+        try:
+            earlier = fetch_signals(
+                backend, templates, namespace, start - shift, end - shift, step_s, services
+            )
+        except ToolError:  # the history does not reach back that far, or nothing was served then
+            continue
+        parts.append(earlier.matrix)
+        used.append(label)
+    return (SignalMatrix.over_periods(*parts) if parts else None), used
 
 
 @tool(effect="read")
@@ -147,7 +153,10 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
     investigation's instant: every entity's errors, latency (own and as callers see it), CPU per
     request, throttling, memory against the limit, restarts and node conditions, scored in robust
     sigmas against the window before the onset, with callers explained by their deepest anomalous
-    dependency (call graph from metrics and traces). A top score under the threshold: nothing stands out."""
+    dependency (call graph from metrics and traces). Trace rows (response and self time, what callers
+    wait, calls made) and log rows (error lines, new or vanished templates, mined with Drain3) join the
+    same ranking when those sources can be read; the same window a day and a week earlier is the
+    baseline of a fault older than the lookback. A top score under the threshold: nothing stands out."""
     backend = metrics_backend(ctx)
     lookback_s = duration_seconds(args.lookback)
     step_s = range_step(lookback_s, duration_seconds(args.step) if args.step else 15.0, ctx.config.max_points)
@@ -158,14 +167,22 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
     )
     gaps = "; ".join(f"{OPTIONAL_TEMPLATES[name]} ({name})" for name in fetched.skipped)
     missing = active.unavailable(gaps) if gaps else None
-    trace_calls, traces_failed = _trace_calls(ctx)
+    others = read_sources(ctx, fetched.matrix.times, step_s, start, args.namespace, fetched.services)
     calls = {k: list(v) for k, v in fetched.calls.items()}
-    for caller, callees in trace_calls.items():
+    for caller, callees in others.calls.items():
         calls.setdefault(caller, []).extend(c for c in callees if c not in calls[caller])
+    reference, earlier = (
+        reference_windows(
+            backend, active.templates, args.namespace, start, ctx.as_of, step_s, fetched.services
+        )
+        if lookback_s < REFERENCE_MAX_LOOKBACK_S
+        else (None, [])
+    )
     cfg = DEFAULT_RANK_CONFIG
     latest = min(args.alert_at.timestamp(), ctx.as_of.timestamp()) if args.alert_at else ctx.as_of.timestamp()
-    ranked = ranked_subset(fetched.matrix)
-    ranking = rank_incident(fetched.matrix, calls, latest - step_s, cfg)
+    matrix = fetched.matrix.joined(*others.rows)
+    ranked = ranked_subset(matrix)
+    ranking = rank_incident(matrix, calls, latest - step_s, cfg, reference=reference)
     candidates = fold_pods(ranking, fetched)
     top = candidates[0] if candidates else None
     anomalous = top is not None and top.score >= cfg.threshold
@@ -217,10 +234,13 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
         if anomalous and top
         else f"nothing anomalous (top score under {fmt_sigmas(cfg.threshold)})"
     )
-    no_graph = f" (ranked without the trace call graph: {traces_failed})" if traces_failed else ""
+    read = [f"{source}: {what}" for source, what in others.read.items()]
+    read += [f"baseline also {' and '.join(earlier)} earlier"] if earlier else []
+    also = f"; read {', '.join(read)}" if read else ""
+    unavailable = ([missing] if missing else []) + others.unavailable
     summary, cut = bounded_summary(
-        f"{args.namespace} at {at} (metric profile {active.profile.name}): onset {onset}, {verdict}{no_graph}:",
-        lines + ([missing] if missing else []),
+        f"{args.namespace} at {at} (metric profile {active.profile.name}{also}): onset {onset}, {verdict}:",
+        lines + unavailable,
         max_tokens=ctx.config.summary_max_tokens,
         unit="candidates",
     )
@@ -235,11 +255,12 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
             "anomalous": anomalous,
             "candidates": list(rows),
             "calls": {k: list(v) for k, v in sorted(calls.items())},
-            "calls_from_traces": bool(trace_calls),
-            "traces_error": traces_failed,
+            "calls_from_traces": bool(others.calls),
+            "sources": {"metrics": "read", **others.read},
+            "reference_windows": [f"{e} earlier" for e in earlier],
             "step_s": step_s,
             "metric_profile": active.describe(),
-            "unavailable": [missing] if missing else [],
+            "unavailable": unavailable,
         },
         summary=summary,
         truncated=cut,

@@ -76,6 +76,8 @@ def test_ranking_uses_the_trace_graph_and_names_the_strongest_signal(sandbox_poo
         result = REGISTRY.run("rank_root_causes", {"namespace": "payments", "top": 3}, ctx)
     assert data_of(result)["calls_from_traces"] is True
     assert "fx" in data_of(result)["calls"]["ledger"]
+    # traces and logs joined the ranking as sources of their own
+    assert set(data_of(result)["sources"]) == {"metrics", "traces", "logs"}, data_of(result)["sources"]
     top = data_of(result)["candidates"][0]
     assert top["entity"] == "fx"
     assert top["signals"][0]["signal"] == "callers_latency_p99"
@@ -92,8 +94,10 @@ def test_a_failing_trace_backend_leaves_a_metrics_only_ranking(sandbox_pool: San
         result = REGISTRY.run("rank_root_causes", {"namespace": "payments", "top": 3}, failing)
     assert result.status == "ok", result.summary
     data = data_of(result)
-    assert data["calls_from_traces"] is False and "no answer within 0.3s" in data["traces_error"]
-    assert "ranked without the trace call graph" in result.summary
+    assert data["calls_from_traces"] is False and "traces" not in data["sources"]
+    failed = [u for u in data["unavailable"] if u.startswith("traces:")]
+    assert failed and "no answer within 0.3s" in failed[0], data["unavailable"]
+    assert "no answer within 0.3s" in result.summary
     assert data["candidates"][0]["entity"] == "fx"  # the metrics call graph still names the cause
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.anomaly.baseline import fit_baseline, row_quantiles
+from tools.anomaly.baseline import NoiseFloors, fit_baseline, row_quantiles
 from tools.anomaly.rank import RankConfig, SeriesKey, SignalMatrix, infer_kind, rank_root_causes
 
 STEP_S = 15.0
@@ -47,10 +47,10 @@ def test_the_entity_with_an_injected_cpu_fault_ranks_first_with_its_evidence() -
 
 def test_a_caller_with_only_propagated_latency_ranks_below_its_failing_callee() -> None:
     series = healthy(2)
-    # payments-db slows down; its latency rises less than the callers', which add their own queueing.
-    series["payments-db"]["latency_p99"][ONSET_INDEX:] += 0.4
-    series["checkout"]["latency_p99"][ONSET_INDEX:] += 0.8
-    series["gateway"]["latency_p99"][ONSET_INDEX:] += 1.0
+    # payments-db slows down ×16; its latency rises less than the callers', which add their own queueing.
+    series["payments-db"]["latency_p99"][ONSET_INDEX:] += 1.5
+    series["checkout"]["latency_p99"][ONSET_INDEX:] += 2.0
+    series["gateway"]["latency_p99"][ONSET_INDEX:] += 2.5
     matrix = SignalMatrix.from_entities(TIMES, series)
 
     ranking = rank_root_causes(matrix, onset=ONSET, calls=CALLS)
@@ -116,7 +116,7 @@ def test_a_constant_baseline_gives_finite_scores_and_a_bounded_jump() -> None:
     assert np.all(np.isfinite(scores))
     assert ranking.entities[0] == "checkout"
     # A departure from a perfectly flat zero line is large but bounded by the relative floor.
-    assert ranking.candidates[0].score <= 1 / RankConfig().min_relative_scale + 1
+    assert ranking.candidates[0].score <= 1 / RankConfig().floors.relative_share + 1
     gateway = next(c for c in ranking.candidates if c.entity == "gateway")
     assert gateway.score < ranking.threshold
 
@@ -184,5 +184,5 @@ def test_a_page_granular_gauge_does_not_look_anomalous_for_a_one_percent_move() 
     # memory moving by whole 4 KiB pages: IQR of one page, then +0.5 % of its level
     pages = np.random.default_rng(10).integers(0, 2, 300)
     baseline = np.asarray(267_423_744.0 + 4096.0 * pages, dtype=np.float64)[None, :]
-    fitted = fit_baseline(baseline, level=np.array([270e6]), min_relative_scale=0.01)
+    fitted = fit_baseline(baseline, level=np.array([270e6]), floors=NoiseFloors(relative_share=0.01))
     assert (0.005 * 267_423_744.0) / fitted.scale[0] < 1.0
