@@ -29,13 +29,25 @@ def bench_nab(
 
 @bench_app.command("rca")
 def bench_rca(
-    data: Annotated[Path, typer.Option(help="the Sock Shop RCA cases folder")],
+    data: Annotated[Path, typer.Option(help="the data set folder, in its published layout")],
+    layout: Annotated[
+        str, typer.Option("--format", help="the data set: sockshop | petshop | nezha")
+    ] = "sockshop",
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    methods: Annotated[
+        str | None, typer.Option(help="comma-separated: medic, medic-given, medic-found, baro, traversal")
+    ] = None,
+    sources: Annotated[
+        str, typer.Option(help="comma-separated: metrics, traces, logs")
+    ] = "metrics,traces,logs",
+    limit: Annotated[int | None, typer.Option(help="only the first N cases and N healthy windows")] = None,
 ) -> None:
-    """Rank root causes on the Sock Shop fault cases, beside BARO."""
+    """Rank root causes on public fault data (Sock Shop, PetShop, Nezha), beside BARO and the published baselines."""
     from evals.bench.rca.run import main as rca_main
 
-    raise typer.Exit(rca_main(["--data", str(data), *(["--json"] if as_json else [])]))
+    argv = ["--data", str(data), "--format", layout, "--sources", sources, *(["--json"] if as_json else [])]
+    argv += [*(["--methods", methods] if methods else []), *(["--limit", str(limit)] if limit else [])]
+    raise typer.Exit(rca_main(argv))
 
 
 @bench_app.command("service")

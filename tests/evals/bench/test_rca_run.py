@@ -1,4 +1,4 @@
-"""The RCA benchmark on a few real Sock Shop cases: right top-1, BARO wired in, the CLI's JSON."""
+"""`medic bench rca`: the table and JSON on tiny data sets, and one clear error per wrong invocation."""
 
 from __future__ import annotations
 
@@ -6,59 +6,111 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from evals.bench.rca.baro_peer import baro_rank_services
-from evals.bench.rca.cases import load_case
-from evals.bench.rca.run import accuracy, main, medic_rank_services, sock_shop_calls
+from evals.bench.rca.run import main
 from evals.bench.rca.speed import time_ranking
-from tests.evals.bench.rca_data import sockshop_dir
-
-# The two cases BARO misses (queue-master's page-granular memory outranks the cause) and a close one.
-CASES = ["orders-cpu/5", "user-mem/3", "carts-cpu/2", "payment-mem/1", "catalogue-cpu/3"]
+from server.cli import app
+from tests.evals.bench.rca_fixtures import write_petshop, write_sockshop
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_medic_ranks_the_faulty_service_first(name: str) -> None:
-    case = load_case(sockshop_dir() / name)
-    ranked = medic_rank_services(case, sock_shop_calls())
-    assert ranked[0] == case.service, ranked[:3]
-    assert len(ranked) == 13
+@pytest.fixture(scope="module")
+def sockshop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_sockshop(tmp_path_factory.mktemp("sockshop"))
 
 
-def test_baro_peer_ranks_services_by_their_best_column() -> None:
-    case = load_case(sockshop_dir() / "orders-cpu" / "5")
-    ranked = baro_rank_services(case)
-    assert ranked[:2] == ["queue-master", "orders"]  # BARO's known miss on this case
-    assert set(ranked) <= {c.split("_", 1)[0] for c in case.columns}
+@pytest.fixture(scope="module")
+def petshop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_petshop(tmp_path_factory.mktemp("petshop"), healthy_rows=200)
 
 
-def test_accuracy_at_k_and_avg_at_5() -> None:
-    scores = accuracy([1, 2, 6, 1])
-    assert (scores.ac_at_1, scores.ac_at_3) == (0.5, 0.75)
-    assert scores.avg_at_5 == pytest.approx((0.5 + 0.75 + 0.75 + 0.75 + 0.75) / 5)
-
-
-def test_cli_json_reports_both_methods_per_fault_type(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_json_has_scores_per_scope_specificity_and_every_answer(
+    sockshop: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("user-mem/3", "payment-cpu/1"):
-        service_fault, run = name.split("/")
-        (tmp_path / service_fault).mkdir()
-        (tmp_path / service_fault / run).symlink_to(sockshop_dir() / service_fault / run)
-    assert main(["--data", str(tmp_path), "--json"]) == 0
+    assert main(["--data", str(sockshop), "--methods", "medic-given,baro", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"medic", "baro"}
-    assert report["medic"]["ac_at_1"] == 1.0
-    assert report["baro"]["per_fault"]["mem"]["ac_at_1"] == 0.0
-    assert report["baro"]["per_fault"]["cpu"]["ac_at_1"] == 1.0
-    for method in report.values():
-        assert {"ac_at_1", "ac_at_3", "avg_at_5", "per_fault"} <= set(method)
-        assert set(method["per_fault"]) == {"cpu", "mem"}
+    assert report["format"] == "sockshop" and report["sources"] == ["metrics"]
+    assert set(report["methods"]) == {"medic-given", "baro"}
+    medic = report["methods"]["medic-given"]
+    assert list(medic["accuracy"]) == ["all", "fault=cpu", "fault=mem"]
+    assert medic["accuracy"]["all"] == {"n": 2, "ac_at_1": 1.0, "ac_at_3": 1.0, "avg_at_5": 1.0}
+    assert medic["specificity"]["all"]["n"] == 2
+    assert report["methods"]["baro"]["specificity"] is None  # BARO always answers: no specificity
+    answers = {(c["case"], c["method"]): c for c in report["cases"]}
+    assert answers[("web-cpu/1", "medic-given")]["position"] == 1
+    assert answers[("web-cpu/1", "medic-given")]["onset_offset_s"] == 0.0
 
 
-def test_cli_reports_a_missing_data_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--data", str(tmp_path / "nope")]) == 2
-    assert "sockshop-rcd" in capsys.readouterr().err
+def test_the_table_has_both_onset_modes_and_the_traversal_beside_them(
+    petshop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["--data", str(petshop), "--format", "petshop", "--methods", "medic,traversal", "--limit", "2"])
+        == 0
+    )
+    table = capsys.readouterr().out
+    for row in ("medic-given  all", "medic-found  all", "traversal    all", "fault=latency", "scenario=low"):
+        assert row in table
+    assert (
+        "AC@1" in table and "spec" in table and "ranking speed" not in table
+    )  # no speed lines in a quick run
+
+
+def test_limit_takes_the_first_cases_and_healthy_windows(
+    sockshop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--data", str(sockshop), "--methods", "medic-given", "--limit", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [c["case"] for c in report["cases"]] == ["store-mem/1"]
+    assert report["methods"]["medic-given"]["specificity"]["all"]["n"] == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--format", "sockshop"], r"<service>-<cpu|mem>/<run>/{normal,anomalous}.csv"),
+        (["--format", "petshop"], "<scenario>/graph.csv"),
+        (["--format", "nezha"], "rca_data/<day>/<day>-fault_list.json"),
+        (["--format", "zipkin"], "unknown --format 'zipkin'; expected one of sockshop, petshop, nezha"),
+        (["--methods", "traversal"], "method 'traversal' does not apply to --format sockshop"),
+        (["--sources", "metrics,pcap"], "unknown source 'pcap'; expected some of metrics, traces, logs"),
+        (["--limit", "0"], "--limit must be at least 1"),
+    ],
+)
+def test_a_wrong_invocation_is_one_clear_error(
+    tmp_path: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--data", str(tmp_path / "missing"), *argv]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and message in error and "Traceback" not in error
+
+
+def test_an_existing_folder_in_another_layout_names_the_expected_one(
+    sockshop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--data", str(sockshop), "--format", "petshop"]) == 2
+    assert "no PetShop scenario" in capsys.readouterr().err
+
+
+def test_medic_cli_passes_the_options_through(sockshop: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "bench",
+            "rca",
+            "--data",
+            str(sockshop),
+            "--format",
+            "sockshop",
+            "--methods",
+            "medic-given",
+            "--limit",
+            "1",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["methods"]["medic-given"]["accuracy"]["all"]["n"] == 1
 
 
 def test_ranking_500_series_over_a_day_takes_well_under_a_second() -> None:
