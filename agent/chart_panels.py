@@ -182,6 +182,7 @@ def subject_of(diagnosis: Diagnosis | None, incident: Incident) -> ChartSubject 
         )
     if incident.services:
         service = incident.services[0]
-        healthy = diagnosis is not None and diagnosis.healthy
+        # no cause named (healthy, or inconclusive without a hypothesis): no onset to mark
+        healthy = diagnosis is not None and (diagnosis.healthy or not diagnosis.hypotheses)
         return ChartSubject(entity=service, service=service, namespace=incident.namespace, healthy=healthy)
     return None

@@ -194,7 +194,7 @@ def render_chart(
 
     where = f" ({subject.namespace})" if subject.namespace else ""
     what = f"{subject.fault_kind} on" if subject.fault_kind else "overview of"
-    what = f"healthy verdict: {what}" if subject.healthy else what
+    what = f"no cause named: {what}" if subject.healthy else what
     title = f"{what} {subject.entity}{where}, {start:%Y-%m-%d %H:%M} to {end:%H:%M} UTC"
     save_figure(build_figure(title, panels, markers, start, end), out)
     return ChartInfo(

@@ -55,7 +55,7 @@ def what_was_checked(view: PlannerView) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
-def diagnose_unranked(view: PlannerView, healthy_summary: str) -> Diagnosis:
+def diagnose_unranked(view: PlannerView, healthy_summary: str, largest_change: str = "") -> Diagnosis:
     """The diagnosis after looking further (see the module docstring)."""
     found = diagnose_from_survey(view, "nothing cleared the ranking's bar, but the survey shows")
     if found is not None:
@@ -66,7 +66,9 @@ def diagnose_unranked(view: PlannerView, healthy_summary: str) -> Diagnosis:
         return Diagnosis(
             healthy=False,
             summary=f"INCONCLUSIVE: the alert on {where} fires, but no metric, pod, event, node or trace "
-            "stands out; escalating with what was checked",
+            "stands out"
+            + (f" ({largest_change})" if largest_change else "")
+            + "; escalating with what was checked",
             checked=checked,
         )
     return Diagnosis(healthy=True, summary=healthy_summary, checked=checked)

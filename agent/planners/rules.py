@@ -186,7 +186,7 @@ def diagnose(view: PlannerView) -> Diagnosis:
     if data is None:
         return Diagnosis(healthy=False, summary="the anomaly ranking could not be computed; no diagnosis")
     if not candidates:
-        return diagnose_unranked(view, _healthy_summary(view, data))
+        return diagnose_unranked(view, _healthy_summary(view, data), _largest_change(view))
     hypotheses = []
     for rank, f in enumerate(candidates):
         add_kube_facts(f, view)
@@ -221,15 +221,19 @@ def diagnose(view: PlannerView) -> Diagnosis:
     ).checked_against(set(view.evidence))
 
 
-def _healthy_summary(view: PlannerView, data: dict[str, JsonValue]) -> str:
-    """Nothing stood out: say how far the largest change went, in units, so a reader can judge."""
+def _largest_change(view: PlannerView) -> str:
+    """How far the ranking's largest change went, in units, so a reader can judge; "" when none moved."""
     ranked = candidates_from_rank(view)
     largest = next((c for c in ranked if c.changes), None)
-    detail = (
-        f" (largest change: {largest.entity} {next(iter(largest.changes.values()))}, score {fmt_sigmas(largest.score)})"
-        if largest
-        else ""
-    )
+    if largest is None:
+        return ""
+    return f"largest change: {largest.entity} {next(iter(largest.changes.values()))}, score {fmt_sigmas(largest.score)}"
+
+
+def _healthy_summary(view: PlannerView, data: dict[str, JsonValue]) -> str:
+    """Nothing stood out: say so with the largest change, in units."""
+    largest = _largest_change(view)
+    detail = f" ({largest})" if largest else ""
     return (
         f"nothing is wrong: no entity of {view.incident.namespace} moved beyond "
         f"{fmt_sigmas(num(data.get('threshold')))} since the onset{detail}; alert noise or a healthy peak"

@@ -43,7 +43,7 @@ def test_the_chart_of_each_shipped_scenario_fits_its_diagnosis(
     tools = ToolsConfig(prometheus_url=info.prometheus_url)
     report = write_report(values, tools=tools, planner="rules", wall_s=triage.wall_s, out_dir=tmp_path)
     chart, top = report.chart, triage.diagnosis.top
-    if top is None:  # a healthy verdict: an overview of the alert's service, or no chart
+    if top is None:  # no cause named: an overview of the alert's service, or no chart
         assert chart.fault_kind is None and chart.panels in (
             [],
             ["error ratio", "p99 latency", "CPU vs limit"],

@@ -252,7 +252,8 @@ def rank_root_causes(
 
     candidates = []
     for entity, members in scored.per_entity.items():
-        best = sorted(members, key=lambda i: -score[i])[: cfg.evidence_per_entity]
+        # signals that moved alike (to 0.1σ) keep the entity's row order: its own before its callers' view
+        best = sorted(members, key=lambda i: -round(float(score[i]), 1))[: cfg.evidence_per_entity]
         candidates.append(
             Candidate(
                 entity=entity,

@@ -64,8 +64,12 @@ def change_text(e: SignalEvidence) -> str:
     if e.source == "metrics":
         return describe_change(e.signal, _finite(e.baseline_median), _finite(e.peak_value))
     before, after = _finite(e.baseline_median), _finite(e.peak_value)
-    numbers = " → ".join("?" if v is None else f"{v:.3g}" for v in (before, after))
-    return f"{e.source}: {e.detail or e.signal} {numbers}"
+    what, _, unit = (e.detail or e.signal).rpartition(", ")  # trace rows end their detail with the unit
+    if not what or " " in unit:
+        what, unit = e.detail or e.signal, ""
+    suffix = f" {unit}" if unit else ""
+    numbers = " → ".join("?" if v is None else f"{v:.3g}{suffix}" for v in (before, after))
+    return f"{e.source}: {what} {numbers}"
 
 
 def signal_row(e: SignalEvidence) -> dict[str, JsonValue]:
