@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from server.cli_triage import _settings
+
+if TYPE_CHECKING:  # the sandbox is imported only when a benchmark runs (--help stays light)
+    from evals.sandbox.run_dir import SandboxInfo
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks on public data sets and of the service.")
 
@@ -50,6 +53,16 @@ def bench_rca(
     raise typer.Exit(rca_main(argv))
 
 
+def sandbox_backends(info: SandboxInfo) -> dict[str, str]:
+    """The settings that point a `medic serve` process at a sandbox's backends."""
+    return {
+        "MEDIC_PROMETHEUS_URL": info.prometheus_url,
+        "MEDIC_KUBECONFIG": str(info.kubeconfig),
+        "MEDIC_TRACES_BACKEND": "otlp-file",
+        "MEDIC_TRACES_DIR": str(info.traces_dir),
+    }
+
+
 @bench_app.command("service")
 def bench_service(
     database_url: Annotated[str | None, typer.Option(help="postgresql://… (default: SQLite)")] = None,
@@ -70,12 +83,7 @@ def bench_service(
         config = sandbox_config(_settings(None))
         info = up(scenario, config)
         try:
-            backends = {
-                "MEDIC_PROMETHEUS_URL": info.prometheus_url,
-                "MEDIC_KUBECONFIG": str(info.kubeconfig),
-                "MEDIC_TRACES_BACKEND": "otlp-file",
-                "MEDIC_TRACES_DIR": str(info.traces_dir),
-            }
+            backends = sandbox_backends(info)
             assert scenario.alert is not None
             alert = {
                 "labels": scenario.alert.labels,
@@ -117,12 +125,7 @@ def bench_mcp_command(
     config = sandbox_config(_settings(None))
     info = up(scenario, config)
     try:
-        backends = {
-            "MEDIC_PROMETHEUS_URL": info.prometheus_url,
-            "MEDIC_KUBECONFIG": str(info.kubeconfig),
-            "MEDIC_TRACES_BACKEND": "otlp-file",
-            "MEDIC_TRACES_DIR": str(info.traces_dir),
-        }
+        backends = sandbox_backends(info)
         service = scenario.alert.labels.get("service", "frontend") if scenario.alert else "frontend"
         arguments: dict[str, JsonValue] = {
             "service": service,

@@ -16,12 +16,12 @@ same few files again and again, while the day's 84 minute files are never all he
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from evals.recordings.importers.nezha_layout import parse_time, workload_of
+from evals.recordings.importers.nezha_spans import message_of
 from tools.traces.backend import Span
 
 LogLine = tuple[str, float, str]  # (service, unix seconds, message)
@@ -82,16 +82,6 @@ def read_spans(path: Path) -> MinuteSpans:
     if not spans:
         return MinuteSpans((), float("inf"), float("-inf"))
     return MinuteSpans(tuple(spans), min(s.start_ns for s in spans) / 1e9, max(s.end_ns for s in spans) / 1e9)
-
-
-def message_of(raw: str) -> str:
-    """The application's line out of the runtime's JSON record, on one line."""
-    try:
-        doc = json.loads(raw)
-        text = str(doc["log"]) if isinstance(doc, dict) and "log" in doc else raw
-    except json.JSONDecodeError:
-        text = raw
-    return text.rstrip("\n").replace("\r", "").replace("\n", " ")
 
 
 @lru_cache(maxsize=CACHED_FILES)

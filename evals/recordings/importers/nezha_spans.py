@@ -166,7 +166,7 @@ def read_logs(files: list[Path], keep: Keep, seen: Seen) -> dict[str, list[str]]
             if row.get("Container"):
                 seen.containers.setdefault(pod, row["Container"])
             if keep(when):
-                lines[pod][(when, f"{stamp} {_message(row.get('Log') or '')}")] = None
+                lines[pod][(when, f"{stamp} {message_of(row.get('Log') or '')}")] = None
     return {pod: [text for _, text in sorted(entries)] for pod, entries in lines.items()}
 
 
@@ -178,7 +178,7 @@ def write_logs(lines: dict[str, list[str]], folder: Path, seen: Seen) -> None:
         seen.lines += len(texts)
 
 
-def _message(raw: str) -> str:
+def message_of(raw: str) -> str:
     """The application's line out of the runtime's JSON record, on one line."""
     try:
         doc = json.loads(raw)
