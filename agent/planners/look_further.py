@@ -17,18 +17,12 @@ from __future__ import annotations
 
 from agent.diagnosis import Diagnosis
 from agent.planners.degraded import diagnose_from_survey
-from agent.planners.findings import rank_data, steps_of
+from agent.planners.findings import steps_of
 from agent.state import PlannerView, Step
 
 FIRST_ROUND_TOOLS = ("rank_root_causes", "golden_signals", "firing_alerts")
 SURVEY_TOOLS = ("kube_pods", "kube_events", "kube_nodes", "service_dependencies", "find_traces", "pod_logs")
 CHECKED_CHARS = 160
-
-
-def nothing_ranked(view: PlannerView) -> bool:
-    """The ranking answered and nothing in it cleared the bar."""
-    data = rank_data(view)
-    return data is not None and not data.get("anomalous")
 
 
 def alert_firing(view: PlannerView) -> bool:
