@@ -154,14 +154,25 @@ def classify(f: Findings) -> Verdict:
             ],
             facts=_holding(saturation=saturated),
         )
-    if resource or cpu_per_request_up or (self_time_up and not (own_errors or log_errors)):
+    if self_time_up and not (resource or cpu_per_request_up or own_errors or log_errors):
+        # Its own work slowed but no CPU signal says why (contention, a lock, GC, a slower code path):
+        # the kind stays open and a person is called, rather than a restart that may not help.
+        return Verdict(
+            kind=None,
+            confidence=_score(0.4, 1),
+            because=[
+                "its own work per request slowed (trace self time) without more traffic or errors",
+                "no CPU signal explains it",
+                *f.change("latency_p99"),
+            ],
+            facts=_holding(),
+        )
+    if resource or cpu_per_request_up:
         return Verdict(
             kind="cpu_hog",
             confidence=_score(0.5, f.throttled + f.cpu_at_limit + cpu_per_request_up),
             because=[
-                "CPU at its limit and throttled without more traffic"
-                if resource or cpu_per_request_up
-                else "its own work per request slowed (trace self time) without more traffic or errors",
+                "CPU at its limit and throttled without more traffic",
                 *f.change("cpu_per_request"),
                 *f.change("cpu_throttling"),
                 *f.change("latency_p99"),

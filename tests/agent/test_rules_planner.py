@@ -206,7 +206,13 @@ def test_a_network_delay_shows_at_the_callers_not_in_the_service_itself() -> Non
     assert "callers wait longer on it" not in classify(slow_itself).because
 
 
-def test_own_work_slowing_in_the_traces_without_errors_is_a_cpu_fault() -> None:
+def test_own_work_slowing_in_the_traces_is_a_cpu_fault_only_when_a_cpu_signal_says_so() -> None:
     slower = _multi({"trace_self_time_p90|own spans": ("traces", "resource", 35.0)})
     verdict = classify(slower)
-    assert verdict.kind == "cpu_hog" and any("self time" in b for b in verdict.because)
+    assert verdict.kind is None and any("self time" in b for b in verdict.because)
+    with_cpu = _multi(
+        {"trace_self_time_p90|own spans": ("traces", "resource", 35.0)},
+        throttled=True,
+        traffic_ratio=1.0,
+    )
+    assert classify(with_cpu).kind == "cpu_hog"
