@@ -3,6 +3,7 @@ in enforce mode, and helpers to wait for an incident to reach a state."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from evals.triage import sandbox_agent_config
 from server.app import create_app
 from server.auth import TokenGrant, token_hash
 from server.service_config import ServiceConfig, WorkerConfig
+from server.slack.config import SlackConfig
 
 ENFORCE = """
 version: 1
@@ -70,8 +72,9 @@ class Service:
         raise AssertionError(f"{incident_id} never reached {states}: {body.get('incident', {}).get('state')}")
 
 
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
+@contextlib.contextmanager
+def running_service(tmp_path: Path, slack: SlackConfig | None = None) -> Iterator[Service]:
+    """`medic serve` (enforce policy, two workers) on the checkout-bad-deploy sandbox, optionally with Slack."""
     scenario = load_scenario("checkout-bad-deploy")
     sandbox = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90)
     info = up(scenario, sandbox)
@@ -83,8 +86,15 @@ def service(tmp_path: Path) -> Iterator[Service]:
             api_tokens=grants(),
             state_dir=tmp_path / "run",
             worker=WorkerConfig(concurrency=2, poll_s=0.1, reports_dir=tmp_path / "reports"),
+            slack=slack,
         )
         with TestClient(create_app(config, agent)) as client:
             yield Service(client, scenario, info, agent)
     finally:
         down(scenario.id, sandbox)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    with running_service(tmp_path) as running:
+        yield running

@@ -11,42 +11,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from agent.assemble import AgentConfig
-from evals.sandbox.sandbox import SandboxConfig, down, up
-from evals.scenario import load_scenario
-from evals.triage import sandbox_agent_config
 from policies.audit import AuditLog
 from policies.audit_store import SqliteAuditStore
-from server.app import create_app
 from server.bench.slack_stub import SlackStub, StubMessage
-from server.service_config import ServiceConfig, WorkerConfig
 from tests.policies.guard_fixtures import clock
-from tests.server.service_fixture import ENFORCE, Service, grants
+from tests.server.service_fixture import Service, running_service
 from tests.server.slack.slack_fixture import CHANNEL, command_body, event_body, post, press_body, slack_config
 from tests.server.test_service_flow import _image
 
 
 @pytest.fixture
 def slack_service(tmp_path: Path, slack_stub: SlackStub) -> Iterator[Service]:
-    scenario = load_scenario("checkout-bad-deploy")
-    sandbox = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90)
-    info = up(scenario, sandbox)
-    try:
-        policy = tmp_path / "policy.yaml"
-        policy.write_text(ENFORCE)
-        agent = sandbox_agent_config(AgentConfig(policy_file=policy), info, tmp_path / "run")
-        config = ServiceConfig(
-            api_tokens=grants(),
-            state_dir=tmp_path / "run",
-            worker=WorkerConfig(concurrency=2, poll_s=0.1, reports_dir=tmp_path / "reports"),
-            slack=slack_config(slack_stub, sync_interval_s=0.2),
-        )
-        with TestClient(create_app(config, agent)) as client:
-            yield Service(client, scenario, info, agent)
-    finally:
-        down(scenario.id, sandbox)
+    with running_service(tmp_path, slack_config(slack_stub, sync_interval_s=0.2)) as running:
+        yield running
 
 
 def _parent(stub: SlackStub) -> StubMessage:
