@@ -41,6 +41,14 @@ def _waiting(app: TestClient, incident_id: str, replicas: int = 3) -> str:
     return action.action_id
 
 
+def _send_press(
+    app: TestClient, stub: SlackStub, user: str, incident_id: str, action_id: str, n: int, verdict: str
+) -> None:
+    """One signed button press, accepted at once (the answer follows)."""
+    body = press_body(stub, user, incident_id, action_id, verdict, n=n)
+    assert post(app, "/slack/interactions", body).status_code == 200
+
+
 def _press(
     app: TestClient,
     stub: SlackStub,
@@ -51,12 +59,7 @@ def _press(
     verdict: str = "approve",
 ) -> StubCall:
     """Press a button that is not recorded; the ephemeral answer the presser got."""
-    assert (
-        post(
-            app, "/slack/interactions", press_body(stub, user, incident_id, action_id, verdict, n=n)
-        ).status_code
-        == 200
-    )
+    _send_press(app, stub, user, incident_id, action_id, n, verdict)
     url = f"/respond/press-{user}-{n}"
     told = stub.wait_for(
         lambda: [c for c in stub.calls_to("response") if c.path == url], what=f"the answer to {user}"
@@ -74,12 +77,7 @@ def _recorded(
     verdict: str = "approve",
 ) -> None:
     """Press a button that is recorded."""
-    assert (
-        post(
-            app, "/slack/interactions", press_body(stub, user, incident_id, action_id, verdict, n=n)
-        ).status_code
-        == 200
-    )
+    _send_press(app, stub, user, incident_id, action_id, n, verdict)
     store = services_of(app).store
     stub.wait_for(
         lambda: any(a.approver == f"slack:{user}" for a in store.approvals_for(incident_id, action_id)),
