@@ -88,9 +88,7 @@ def _evidence_for(report: Report, entity: str) -> ChatAnswer:
     for h in hypotheses:
         if _matches(entity, h.entity, h.service):
             known = {e.id: e for e in report.evidence}
-            lines = [
-                f"{h.label} {h.fault_kind or 'unknown fault'} on {h.entity} (confidence {h.confidence:.2f}):"
-            ]
+            lines = [f"{h.label} {h.kind_text} on {h.entity} (confidence {h.confidence:.2f}):"]
             lines += [f"- {known[i].description} [{i}]" for i in h.evidence if i in known]
             return ChatAnswer(intent="evidence_for", text="\n".join(lines), evidence=list(h.evidence))
     return ChatAnswer(

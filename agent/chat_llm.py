@@ -28,7 +28,7 @@ MAX_EVIDENCE = 40
 def record_of(report: Report, state: str) -> str:
     lines = [f"state: {state}", f"verdict: {report.verdict}"]
     for h in report.diagnosis.hypotheses if report.diagnosis else []:
-        lines.append(f"hypothesis: {h.label} {h.fault_kind} on {h.entity} ({h.confidence:.2f}): {h.summary}")
+        lines.append(f"hypothesis: {h.label} {h.kind_text} on {h.entity} ({h.confidence:.2f}): {h.summary}")
         lines += [f"  ruled out: {n}" for n in h.ruled_out]
     lines += [f"evidence [{e.id}] ({e.source}): {e.description}" for e in report.evidence[:MAX_EVIDENCE]]
     if report.proposal is not None:

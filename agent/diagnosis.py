@@ -65,6 +65,11 @@ class Hypothesis(BaseModel):
         default_factory=list, description="what was checked and does not explain it, e.g. a harmless deploy"
     )
 
+    @property
+    def kind_text(self) -> str:
+        """The fault kind for a reader; an open kind (no known remedy) is said so, never "None"."""
+        return self.fault_kind or "unknown fault"
+
 
 class Diagnosis(BaseModel):
     """Ranked hypotheses (best first), or a healthy verdict."""
@@ -98,11 +103,11 @@ class Diagnosis(BaseModel):
             unknown = [e for e in hypothesis.evidence if e not in known_evidence]
             if unknown or not hypothesis.evidence:
                 reason = f"cites unknown evidence {', '.join(unknown)}" if unknown else "cites no evidence"
-                dropped.append(f"{hypothesis.entity} ({hypothesis.fault_kind}): {reason}")
+                dropped.append(f"{hypothesis.entity} ({hypothesis.kind_text}): {reason}")
                 continue
             if kept and all(e.startswith(RANKING_EVIDENCE) for e in hypothesis.evidence):
                 dropped.append(
-                    f"{hypothesis.entity} ({hypothesis.fault_kind}): nothing beyond the anomaly ranking supports it"
+                    f"{hypothesis.entity} ({hypothesis.kind_text}): nothing beyond the anomaly ranking supports it"
                 )
                 continue
             kept.append(hypothesis)

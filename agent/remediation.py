@@ -127,7 +127,7 @@ def _describe(h: Hypothesis) -> str:
     (a model can write anything there) is not repeated to the approver."""
     name = h.entity.removeprefix(f"{h.entity_kind}/")
     entity = h.entity if len(name) <= 253 and _NAME.match(name) else f"a {h.entity_kind} with an invalid name"
-    return f"{h.label} {h.fault_kind or 'unknown fault'} on {entity} (confidence {h.confidence:.2f})"
+    return f"{h.label} {h.kind_text} on {entity} (confidence {h.confidence:.2f})"
 
 
 def _escalation(who: str, why: str, *, entry: str | None, reason: str) -> Proposal:

@@ -276,8 +276,7 @@ def verdict_of(diagnosis: Diagnosis | None) -> str:
             if diagnosis.summary.startswith("INCONCLUSIVE")
             else "No supported hypothesis."
         )
-    kind = top.fault_kind or "unknown fault"
-    return f"{top.label}: {kind} on {top.entity} (confidence {top.confidence:.2f})."
+    return f"{top.label}: {top.kind_text} on {top.entity} (confidence {top.confidence:.2f})."
 
 
 def _guard_outcome(data: GuardRecord | Mapping[str, object] | None) -> GuardOutcome | None:

@@ -90,8 +90,9 @@ def _hypotheses(report: Report) -> list[str]:
     if diagnosis.healthy:
         out += ["Healthy verdict: none of these reached the bar.", ""]
     for i, h in enumerate(diagnosis.hypotheses[:5], 1):
-        kind = h.fault_kind or "unknown fault"
-        out.append(f"{i}. **{h.label}** {code(kind)} on {code(h.entity)}, confidence {h.confidence:.2f}")
+        out.append(
+            f"{i}. **{h.label}** {code(h.kind_text)} on {code(h.entity)}, confidence {h.confidence:.2f}"
+        )
         out.append(f"   {inline(h.summary)}")
         if h.evidence:
             out.append(f"   Evidence: {', '.join(code(e) for e in h.evidence)}")

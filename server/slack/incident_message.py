@@ -124,9 +124,7 @@ def _diagnosis(report: Report | None, timeline: list[TimelineEntry]) -> list[bk.
     ruled_out = [r for h in (diagnosis.hypotheses if diagnosis else []) for r in h.ruled_out]
     others = [h for h in (diagnosis.hypotheses[1:] if diagnosis else [])]
     items = [bk.escape(r) for r in ruled_out]
-    items += [
-        bk.escape(f"{h.entity}: {h.fault_kind or 'unknown'} (confidence {h.confidence:.2f})") for h in others
-    ]
+    items += [bk.escape(f"{h.entity}: {h.kind_text} (confidence {h.confidence:.2f})") for h in others]
     if items:
         out.append(
             bk.section("*Ruled out and also considered*\n" + bk.bullets(items, limits.SECTION_TEXT - 40))

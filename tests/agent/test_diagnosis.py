@@ -28,3 +28,9 @@ def test_a_second_hypothesis_citing_only_the_ranking_is_dropped_the_first_is_not
     assert [h.entity for h in checked.hypotheses] == ["fx", "auth"]
     assert checked.dropped == ["ledger (dependency_latency): nothing beyond the anomaly ranking supports it"]
     assert checked.checked_against({RANK_FX, RANK_LEDGER, TRACE}) == checked  # checking twice changes nothing
+
+
+def test_a_dropped_hypothesis_of_an_open_kind_is_named_in_words_not_none() -> None:
+    open_kind = _h("ledger", RANK_LEDGER).model_copy(update={"fault_kind": None})
+    checked = Diagnosis(hypotheses=[_h("fx", RANK_FX), open_kind]).checked_against({RANK_FX, RANK_LEDGER})
+    assert checked.dropped == ["ledger (unknown fault): nothing beyond the anomaly ranking supports it"]
