@@ -71,9 +71,11 @@ class Service:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
+def service(tmp_path: Path, tsdb_cache: Path) -> Iterator[Service]:
+    """A sandbox of the test's own, since the service executes actions on it (its TSDB is copied from
+    the session's first backfill of the scenario)."""
     scenario = load_scenario("checkout-bad-deploy")
-    sandbox = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90)
+    sandbox = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90, tsdb_cache_dir=tsdb_cache)
     info = up(scenario, sandbox)
     try:
         policy = tmp_path / "policy.yaml"
