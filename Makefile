@@ -40,8 +40,11 @@ typecheck: setup
 contracts: setup
 	$(VENV)/bin/lint-imports
 
+# Two workers (this machine and CI's have 2 cores), each test module on one of them and the modules that
+# walk every shipped scenario together (tests/conftest.py); each worker has its own session fixtures,
+# and both share the backfilled TSDBs (tests/sandbox_fixture.py).
 unit: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadscope
 
 test: lint typecheck contracts unit
 

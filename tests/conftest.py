@@ -7,8 +7,13 @@ import itertools
 import os
 import socket
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from xdist.remote import Producer
+    from xdist.scheduler import LoadScopeScheduling
 
 _ENV_PREFIXES = ("MEDIC_", "OPENAI_", "KUBECONFIG", "DEEPEVAL_", "SLACK_")
 
@@ -25,6 +30,43 @@ def _is_local(address: object) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False  # a host name: resolving it is already going outside
+
+
+# The modules that walk every shipped scenario on the session's sandbox pool (tests/sandbox_fixture.py)
+# and its `shipped_triage`s (tests/agent/triage_driver.py): one unit of work under pytest-xdist.
+SHIPPED_WALKS = frozenset(
+    {
+        "tests/agent/test_report_chart_sandbox.py",
+        "tests/agent/test_report_scenarios.py",
+        "tests/agent/test_rules_degraded.py",
+        "tests/agent/test_rules_planner.py",
+        "tests/tools/anomaly/test_anomaly_tools.py",
+        "tests/evals/sandbox/test_fault_visibility.py",
+    }
+)
+
+# A module of long tests with no module fixtures, each test a unit of its own so both workers share it.
+ONE_BY_ONE = frozenset({"tests/evals/recordings/test_record_round_trip.py"})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling | None:
+    """`make test` runs two workers with --dist loadscope: each test module goes to one worker, so its
+    module fixtures are built once, and the SHIPPED_WALKS all go to the same one, so that the pool's
+    sandboxes and triages are made once, not on both; the tests of ONE_BY_ONE are spread. (--dist
+    loadgroup would say this with marks, but pytest-xdist 3.8 cannot regroup test ids under pytest 9.)"""
+    if config.getoption("dist") != "loadscope":
+        return None  # pytest-xdist's own scheduler
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ShippedWalksTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            if module in SHIPPED_WALKS:
+                return "shipped-walks"
+            return nodeid if module in ONE_BY_ONE else super()._split_scope(nodeid)
+
+    return ShippedWalksTogether(config, log)
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +104,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # Real servers shared by every test folder ------------------------------------------------------------
 from tests.policies.guard_fixtures import world  # noqa: E402, F401 (the emulator with a guard beside it)
 from tests.postgres_server import create_database, postgres_server  # noqa: E402
-from tests.sandbox_fixture import sandbox_pool  # noqa: E402, F401 (each scenario's sandbox, once a session)
+from tests.sandbox_fixture import sandbox_pool, tsdb_cache  # noqa: E402, F401 (each scenario's sandbox, once a session)
 
 _database_numbers = itertools.count(1)
 

@@ -8,14 +8,20 @@ Usage in a test module:
         scenario, info = sandbox_pool.get("checkout-bad-deploy")
         ctx = tool_context(info, scenario.end_utc)
 
-`sandbox_pool` (declared in tests/conftest.py) is session-scoped: sandboxes stay up across the
+`sandbox_pool` (declared in tests/conftest.py only: a test module that imports it gets a pool of
+its own, every scenario brought up again) is session-scoped: sandboxes stay up across the
 modules that use it and are all brought down (by pid, through `evals.sandbox.sandbox.down`) when the
 session ends. Scenarios can be
 shipped ids or paths to YAML files (e.g. an inline topology written to tmp_path).
+
+`tsdb_cache` is the session's cache of backfilled TSDBs (evals/sandbox/tsdb_cache.py): give it as
+`SandboxConfig(tsdb_cache_dir=...)` to a sandbox of a test's own, so that a scenario the session has
+already backfilled comes up without promtool. Tests of the backfill itself leave it out.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -38,8 +44,8 @@ SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 class SandboxPool:
     """Sandboxes by scenario id, started on first use and stopped by `close`."""
 
-    def __init__(self, state_dir: Path) -> None:
-        self.config = SandboxConfig(state_dir=state_dir, start_timeout_s=90)
+    def __init__(self, state_dir: Path, tsdb_cache_dir: Path | None = None) -> None:
+        self.config = SandboxConfig(state_dir=state_dir, start_timeout_s=90, tsdb_cache_dir=tsdb_cache_dir)
         self._up: dict[str, tuple[Scenario, SandboxInfo]] = {}
 
     def get(self, ref: str | Path) -> tuple[Scenario, SandboxInfo]:
@@ -59,9 +65,20 @@ class SandboxPool:
 
 
 @pytest.fixture(scope="session")
-def sandbox_pool() -> Iterator[SandboxPool]:
+def tsdb_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's backfilled TSDBs by scenario digest (declared in tests/conftest.py)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's basetemp is in the run's: share one cache
+        root = root.parent
+    path = root / "tsdb-cache"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sandbox_pool(tsdb_cache: Path) -> Iterator[SandboxPool]:
     """One pool for the whole session (declared once, in tests/conftest.py), stopped at its end."""
-    pool = SandboxPool(Path(tempfile.mkdtemp(prefix="medic-sandboxes-")))
+    pool = SandboxPool(Path(tempfile.mkdtemp(prefix="medic-sandboxes-")), tsdb_cache)
     try:
         yield pool
     finally:

@@ -21,7 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from evals.replayable import Replayable, as_replayable
-from evals.sandbox import processes
+from evals.sandbox import processes, tsdb_cache
 from evals.sandbox.contents import Contents
 from evals.sandbox.processes import ProcessError, ProcessRecord, SandboxError
 from evals.sandbox.prometheus import PrometheusServer, find_binary
@@ -39,6 +39,11 @@ class SandboxConfig(BaseModel):
     promtool_bin: str = "promtool"
     start_timeout_s: float = Field(
         60.0, gt=0, description="for both servers to be ready once the backfill is done"
+    )
+    tsdb_cache_dir: Path | None = Field(
+        None,
+        description="backfilled TSDBs kept by scenario digest and reused by the next `up` of the same "
+        "scenario (evals/sandbox/tsdb_cache.py); for one test session only, never a setting",
     )
 
 
@@ -89,11 +94,17 @@ def _start(case: Replayable, run: Run, config: SandboxConfig) -> SandboxInfo:
     run.started(kube)
 
     traces_dir = paths.root / "traces"
-    stats = contents.backfill(  # the traces are written while the last promtool runs finish
-        paths.root / "openmetrics", paths.tsdb, config.promtool_bin, lambda: contents.write_traces(traces_dir)
-    )
-    timings.update(write_s=stats.write_s, backfill_s=stats.backfill_wait_s, samples=float(stats.samples))
-    timings.update(windows=float(stats.windows), write_cpu_s=stats.write_cpu_s)
+    cache = config.tsdb_cache_dir if case.kind == "scenario" else None
+    if cache is None:
+        _backfill(contents, run, config.promtool_bin, traces_dir)
+    else:
+        with tsdb_cache.claim(cache, case.digest()):  # waits while another process backfills it
+            if tsdb_cache.restore(cache, case.digest(), paths.tsdb):
+                contents.write_traces(traces_dir)
+                timings["tsdb_restored"] = 1.0
+            else:
+                _backfill(contents, run, config.promtool_bin, traces_dir)
+                tsdb_cache.keep(cache, case.digest(), paths.tsdb)
 
     ready_clock = time.perf_counter()
     deadline = time.monotonic() + config.start_timeout_s
@@ -118,6 +129,14 @@ def _start(case: Replayable, run: Run, config: SandboxConfig) -> SandboxInfo:
     run.state.info, run.state.timings = info, dict(timings)
     run.save()
     return info
+
+
+def _backfill(contents: Contents, run: Run, promtool: str, traces_dir: Path) -> None:
+    stats = contents.backfill(  # the traces are written while the last promtool runs finish
+        run.paths.root / "openmetrics", run.paths.tsdb, promtool, lambda: contents.write_traces(traces_dir)
+    )
+    run.timings.update(write_s=stats.write_s, backfill_s=stats.backfill_wait_s, samples=float(stats.samples))
+    run.timings.update(windows=float(stats.windows), write_cpu_s=stats.write_cpu_s)
 
 
 def _wait_for_emulator(record: ProcessRecord, ready_file: Path, deadline: float) -> str:

@@ -112,9 +112,10 @@ def start_serve(env: dict[str, str], log: Path, timeout_s: float = 120) -> Serve
 
 
 @pytest.fixture
-def own_sandbox(tmp_path: Path) -> Iterator[tuple[Scenario, SandboxInfo]]:
+def own_sandbox(tmp_path: Path, tsdb_cache: Path) -> Iterator[tuple[Scenario, SandboxInfo]]:
+    """A sandbox of the test's own (the service executes actions on it), backfilled once a session."""
     scenario = load_scenario("checkout-bad-deploy")
-    config = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90)
+    config = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90, tsdb_cache_dir=tsdb_cache)
     info = up(scenario, config)
     try:
         yield scenario, info

@@ -73,10 +73,12 @@ class Service:
 
 
 @contextlib.contextmanager
-def running_service(tmp_path: Path, slack: SlackConfig | None = None) -> Iterator[Service]:
-    """`medic serve` (enforce policy, two workers) on the checkout-bad-deploy sandbox, optionally with Slack."""
+def running_service(tmp_path: Path, tsdb_cache: Path, slack: SlackConfig | None = None) -> Iterator[Service]:
+    """`medic serve` (enforce policy, two workers) on a checkout-bad-deploy sandbox of the test's own, since
+    the service executes actions on it (its TSDB is copied from the session's first backfill), optionally
+    with Slack."""
     scenario = load_scenario("checkout-bad-deploy")
-    sandbox = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90)
+    sandbox = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90, tsdb_cache_dir=tsdb_cache)
     info = up(scenario, sandbox)
     try:
         policy = tmp_path / "policy.yaml"
@@ -95,6 +97,6 @@ def running_service(tmp_path: Path, slack: SlackConfig | None = None) -> Iterato
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    with running_service(tmp_path) as running:
+def service(tmp_path: Path, tsdb_cache: Path) -> Iterator[Service]:
+    with running_service(tmp_path, tsdb_cache) as running:
         yield running

@@ -65,9 +65,9 @@ def _check_degraded(report: dict[str, object] | Report, prometheus_url: str | No
 
 
 @pytest.mark.sandbox
-def test_prometheus_down_before_investigate(tmp_path: Path) -> None:
+def test_prometheus_down_before_investigate(tmp_path: Path, tsdb_cache: Path) -> None:
     scenario = load_scenario(SCENARIO)
-    config = SandboxConfig(state_dir=tmp_path / "sandboxes", start_timeout_s=90)
+    config = SandboxConfig(state_dir=tmp_path / "sandboxes", start_timeout_s=90, tsdb_cache_dir=tsdb_cache)
     info = up(scenario, config)
     try:
         _kill_prometheus(config.state_dir)
@@ -97,9 +97,9 @@ def test_prometheus_down_before_investigate(tmp_path: Path) -> None:
 
 
 @pytest.mark.sandbox
-def test_prometheus_killed_mid_run(tmp_path: Path) -> None:
+def test_prometheus_killed_mid_run(tmp_path: Path, tsdb_cache: Path) -> None:
     """Killed once the first round has run: the ranking stood, later metrics calls fail."""
-    config = SandboxConfig(state_dir=tmp_path / "sandboxes", start_timeout_s=90)
+    config = SandboxConfig(state_dir=tmp_path / "sandboxes", start_timeout_s=90, tsdb_cache_dir=tsdb_cache)
     killed: list[str] = []
 
     def on_event(event: dict[str, object]) -> None:

@@ -69,9 +69,9 @@ def _verdict(report: Report | dict[str, object]) -> tuple[object, ...]:
 
 @pytest.mark.parametrize("scenario_id", _one_scenario_per_kind())
 def test_replaying_a_recorded_triage_gives_the_same_diagnosis_and_proposal(
-    scenario_id: str, tmp_path: Path
+    scenario_id: str, tmp_path: Path, tsdb_cache: Path
 ) -> None:
-    sandbox = SandboxConfig(state_dir=tmp_path / "sandboxes", start_timeout_s=120)
+    sandbox = SandboxConfig(state_dir=tmp_path / "sandboxes", start_timeout_s=120, tsdb_cache_dir=tsdb_cache)
     folder = tmp_path / "recording"
     live = _triage(scenario_id, sandbox, tmp_path / "live", record=folder)
     assert status(own_sandbox_name(live.case), sandbox) is None, "the recorded sandbox is down"

@@ -31,8 +31,8 @@ QUERIES = (
 
 
 @pytest.fixture
-def sandbox_config(tmp_path: Path) -> Iterator[SandboxConfig]:
-    config = SandboxConfig(state_dir=tmp_path / "state", start_timeout_s=90)
+def sandbox_config(tmp_path: Path, tsdb_cache: Path) -> Iterator[SandboxConfig]:
+    config = SandboxConfig(state_dir=tmp_path / "state", start_timeout_s=90, tsdb_cache_dir=tsdb_cache)
     yield config
     down_all(config)
 

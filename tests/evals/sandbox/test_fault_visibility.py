@@ -25,7 +25,7 @@ from tests.evals.sandbox.visibility import (
     open_sandbox_fixture,  # noqa: F401 (fixture)
     upstream,
 )
-from tests.sandbox_fixture import SHIPPED, sandbox_pool  # noqa: F401 (fixture)
+from tests.sandbox_fixture import SHIPPED
 
 pytestmark = pytest.mark.sandbox
 

@@ -18,7 +18,6 @@ from tests.evals.sandbox.visibility import (
     failing,
     open_sandbox_fixture,  # noqa: F401 (fixture)
 )
-from tests.sandbox_fixture import sandbox_pool  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.sandbox
 

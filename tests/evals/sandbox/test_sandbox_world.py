@@ -17,7 +17,7 @@ from kubernetes import client, config
 
 from evals.sandbox.sandbox import SandboxConfig, down, up
 from evals.scenario import load_scenario
-from tests.sandbox_fixture import SandboxPool, sandbox_pool  # noqa: F401 (fixture)
+from tests.sandbox_fixture import SandboxPool
 
 pytestmark = pytest.mark.sandbox
 
@@ -52,7 +52,7 @@ class Apis:
 
 
 @pytest.fixture(name="apis")
-def apis_fixture(sandbox_pool: SandboxPool) -> Iterator[Apis]:  # noqa: F811 (the imported fixture)
+def apis_fixture(sandbox_pool: SandboxPool) -> Iterator[Apis]:
     """The official client on the pool's sandbox of the small shop (its own id: no other module's
     sandbox is written to)."""
     _, info = sandbox_pool.get(SCENARIO)

@@ -4,7 +4,9 @@ Kubernetes client on the emulator, and the trace file, all for one scenario of t
 Usage in a test module:
 
     from tests.evals.sandbox.visibility import open_sandbox_fixture  # noqa: F401 (fixture)
-    from tests.sandbox_fixture import sandbox_pool  # noqa: F401 (fixture)
+
+`sandbox_pool` comes from tests/conftest.py: importing it into a module would give that module a
+pool of its own (pytest keeps a fixture's value per definition), every scenario brought up again.
 """
 
 from __future__ import annotations

@@ -166,11 +166,12 @@ async def mcp_client(url: str, token: str | None, *, mode: str = "auto") -> Asyn
 
 
 @pytest.fixture(scope="module")
-def mcp_service() -> Iterator[McpService]:
-    """One sandbox and one service per test module (actions executed here change only this sandbox)."""
+def mcp_service(tsdb_cache: Path) -> Iterator[McpService]:
+    """One sandbox and one service per test module (actions executed here change only this sandbox; its
+    TSDB is copied from the session's first backfill)."""
     scenario = load_scenario("checkout-bad-deploy")
     root = Path(tempfile.mkdtemp(prefix="medic-mcp-"))
-    sandbox = SandboxConfig(state_dir=root / "sandbox", start_timeout_s=90)
+    sandbox = SandboxConfig(state_dir=root / "sandbox", start_timeout_s=90, tsdb_cache_dir=tsdb_cache)
     info = up(scenario, sandbox)
     try:
         with serving(scenario, info, root) as service:

@@ -22,8 +22,8 @@ from tests.server.test_service_flow import _image
 
 
 @pytest.fixture
-def slack_service(tmp_path: Path, slack_stub: SlackStub) -> Iterator[Service]:
-    with running_service(tmp_path, slack_config(slack_stub, sync_interval_s=0.2)) as running:
+def slack_service(tmp_path: Path, tsdb_cache: Path, slack_stub: SlackStub) -> Iterator[Service]:
+    with running_service(tmp_path, tsdb_cache, slack_config(slack_stub, sync_interval_s=0.2)) as running:
         yield running
 
 
