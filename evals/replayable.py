@@ -8,7 +8,7 @@ A recording has no seed or topology; a scenario has no recorded parts; nothing e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -17,7 +17,7 @@ from agent.incident import AlertmanagerAlert
 from evals.recordings.manifest import RecordingError
 from evals.recordings.parts import Recording, load_recording
 from evals.sandbox.run_dir import scenario_digest
-from evals.scenario import Expect, Scenario, ScenarioError, load_scenario
+from evals.scenario import Expect, Scenario, ScenarioError, Tags, load_scenario
 
 if TYPE_CHECKING:
     from evals.sandbox.contents import Contents
@@ -37,6 +37,7 @@ class Replayable:
     question: str | None  # when there is no alert
     expect: Expect | None  # None: the case is reported, not scored
     source: Scenario | Recording
+    tags: Tags = field(default_factory=lambda: Tags(classes=["recorded"]))
 
     @property
     def kind(self) -> Literal["scenario", "recording"]:
@@ -79,6 +80,7 @@ def from_scenario(scenario: Scenario) -> Replayable:
         question=None if alert else f"is anything wrong in {namespace}?",
         expect=scenario.expect,
         source=scenario,
+        tags=scenario.tags,
     )
 
 

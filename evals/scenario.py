@@ -31,6 +31,10 @@ from tools.action_request import ActionKind
 M = TypeVar("M", bound=BaseModel)
 
 DistractorKind = Literal["deploy", "noisy", "seasonal_peak"]
+# What makes a scenario hard, for the scoreboard's rows (a scenario can be several).
+ScenarioClass = Literal[
+    "standard", "distractor", "healthy-alert", "adversarial", "slow-onset", "cascade", "datastore", "recorded"
+]
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -166,6 +170,16 @@ class Expect(_Strict):
     root_cause: RootCause
     remediation: list[ExpectedAction] = Field(default_factory=list, description="any one is correct")
     forbidden: list[ExpectedAction] = Field(default_factory=list)
+    tools: list[str] = Field(
+        default_factory=list, description="tools a careful investigation calls (scored when given)"
+    )
+
+
+class Tags(_Strict):
+    """How the scoreboard groups a case; never seen by a planner."""
+
+    difficulty: Literal["easy", "medium", "hard"] = "medium"
+    classes: list[ScenarioClass] = Field(default=["standard"], min_length=1)
 
 
 class Scenario(_Strict):
@@ -182,6 +196,7 @@ class Scenario(_Strict):
     distractors: list[Distractor] = Field(default_factory=list)
     alert: Alert | None = None
     expect: Expect
+    tags: Tags = Field(default_factory=Tags)
 
     @field_validator("topology", mode="before")
     @classmethod

@@ -32,13 +32,29 @@ from pathlib import Path
 import pytest
 
 from evals.sandbox.sandbox import SandboxConfig, SandboxInfo, down, up
-from evals.scenario import SCENARIO_DIR, Scenario, load_scenario
+from evals.scenario import Scenario, load_scenario
 from tools.backends import open_tool_context
 from tools.config import ToolsConfig
 from tools.context import ToolContext
 from tools.traces.config import TracesConfig
 
-SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+# The scenarios the end-to-end tests walk one by one (reports, charts, the planner's verdicts): one per
+# fault kind and the nothing-wrong and seasonal cases. The whole suite of evals/scenarios is scored by
+# `medic eval` with its gates in `make test`; walking all of it here as well would double CI's time.
+SHIPPED = [
+    "boutique-crashloop",
+    "boutique-node-pressure",
+    "boutique-seasonal-peak",
+    "boutique-traffic-surge",
+    "checkout-bad-deploy",
+    "ledger-crashloop",
+    "payments-dependency-latency",
+    "sock-shop-memory-leak",
+    "sock-shop-noisy",
+    "sock-shop-packet-loss",
+    "train-ticket-cpu-hog",
+    "train-ticket-pod-failure",
+]
 
 
 class SandboxPool:
