@@ -7,13 +7,14 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from evals.sandbox.sandbox import SandboxInfo
 from evals.scenario import Scenario
 from tests.server.serve_process import service_env, start_serve
 from tests.server.service_fixture import auth
 
-GROUPS = 20
+GROUPS = 10  # enough that both replicas hold some when one is killed; each is a whole triage
 REST = {"awaiting_approval", "finished", "failed"}
 
 
@@ -38,6 +39,7 @@ def webhook(scenario: Scenario, i: int) -> dict:
     }
 
 
+@pytest.mark.timeout(420)  # beyond the test's own 240 s deadline for the takeover, so that one speaks
 def test_two_replicas_share_the_queue_and_take_over(
     own_sandbox: tuple[Scenario, SandboxInfo],
     tmp_path: Path,
