@@ -79,9 +79,11 @@ def classify(f: Findings) -> Verdict:
     callers_errors = f.signal("callers_error_ratio") >= STRONG
     callers_latency = f.signal("callers_latency_p99") >= STRONG
     deployed = deployed_at_onset(f)
-    resource = f.cpu_at_limit or f.throttled or f.signal("cpu_throttling") >= STRONG
-    cpu_per_request_up = f.signal("cpu_per_request") >= STRONG
+    # Saturation is the pods' own state (at the CPU limit, throttled): a ranking row alone is a change
+    # against the baseline, and a busy service's burst the baseline never saw makes one too.
     saturated = f.cpu_at_limit or f.throttled
+    cpu_per_request_up = f.signal("cpu_per_request") >= STRONG
+    cpu_cost_up = cpu_per_request_up or f.signal("cpu_throttling") >= STRONG
     # What the traces and logs add (rows of the same ranking, told apart by their source):
     trace_errors = f.strongest("traces", ("errors",))[0] >= STRONG
     trace_own_latency = f.strongest("traces", ("latency",), "trace_latency_")[0] >= STRONG
@@ -142,7 +144,7 @@ def classify(f: Findings) -> Verdict:
             + _log_words(f),
             facts=_holding(pods=True, rollout=deployed, logs=logs),
         )
-    if resource and (f.traffic_ratio or 1.0) >= SURGE_RATIO and not cpu_per_request_up:
+    if saturated and (f.traffic_ratio or 1.0) >= SURGE_RATIO and not cpu_per_request_up:
         return Verdict(
             kind="traffic_surge",
             confidence=_score(0.5, f.throttled + f.cpu_at_limit + 1),
@@ -154,23 +156,27 @@ def classify(f: Findings) -> Verdict:
             ],
             facts=_holding(saturation=saturated),
         )
-    if self_time_up and not (resource or cpu_per_request_up or own_errors or log_errors):
-        # Its own work slowed but no CPU signal says why (contention, a lock, GC, a slower code path):
-        # the kind stays open and a person is called, rather than a restart that may not help.
+    if (self_time_up or cpu_cost_up) and not (saturated or own_errors or log_errors or deployed):
+        # Its own work got slower or costlier, but no pod is at its CPU limit (contention, a lock, GC, a
+        # slower code path, a burst): the kind stays open and a person is called, rather than a restart
+        # that may not help.
         return Verdict(
             kind=None,
             confidence=_score(0.4, 1),
             because=[
-                "its own work per request slowed (trace self time) without more traffic or errors",
-                "no CPU signal explains it",
+                "its own work per request slowed (trace self time) without more traffic or errors"
+                if self_time_up
+                else "its CPU per request rose",
+                "no pod of it is at its CPU limit or throttled",
+                *f.change("cpu_per_request"),
                 *f.change("latency_p99"),
             ],
             facts=_holding(),
         )
-    if resource or cpu_per_request_up:
+    if saturated:
         return Verdict(
             kind="cpu_hog",
-            confidence=_score(0.5, f.throttled + f.cpu_at_limit + cpu_per_request_up),
+            confidence=_score(0.5, f.throttled + f.cpu_at_limit + cpu_cost_up),
             because=[
                 "CPU at its limit and throttled without more traffic",
                 *f.change("cpu_per_request"),
@@ -221,7 +227,7 @@ def classify(f: Findings) -> Verdict:
     if callers_latency and not own_errors:
         return Verdict(
             kind="dependency_latency",
-            confidence=_score(0.5, 1 + (f.has_workload is False) + (not resource)),
+            confidence=_score(0.5, 1 + (f.has_workload is False) + (not saturated)),
             because=[
                 "callers wait longer on it",
                 *f.change("callers_latency_p99"),

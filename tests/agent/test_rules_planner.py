@@ -216,3 +216,12 @@ def test_own_work_slowing_in_the_traces_is_a_cpu_fault_only_when_a_cpu_signal_sa
         traffic_ratio=1.0,
     )
     assert classify(with_cpu).kind == "cpu_hog"
+
+
+def test_a_cpu_row_without_a_saturated_pod_is_not_a_cpu_hog_to_restart() -> None:
+    """A busy service's burst its baseline never saw raises CPU per request and throttling rows; with no
+    pod at its CPU limit or throttled there is nothing a restart would fix."""
+    bursty = _f(traffic_ratio=1.0, sigmas={"cpu_per_request": 40, "cpu_throttling": 25, "latency_p99": 15})
+    verdict = classify(bursty)
+    assert verdict.kind is None and "no pod of it is at its CPU limit or throttled" in verdict.because
+    assert classify(bursty.model_copy(update={"cpu_at_limit": True})).kind == "cpu_hog"
