@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,15 @@ from server.cli_triage import _settings
 if TYPE_CHECKING:  # the sandbox is imported only when a benchmark runs (--help stays light)
     from evals.sandbox.run_dir import SandboxInfo
 
+
+class NabHalf(StrEnum):
+    """evals.bench.nab.split.Half, spelled again here so --help imports no numpy."""
+
+    TUNE = "tune"
+    HELD_OUT = "held-out"
+    ALL = "all"
+
+
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks on public data sets and of the service.")
 
 
@@ -21,12 +31,33 @@ def bench_nab(
         Path, typer.Option(help="the NAB data set folder (with data/, labels/, config/, results/)")
     ],
     as_json: Annotated[bool, typer.Option("--json")] = False,
-    out: Annotated[Path | None, typer.Option(help="write our raw scores in NAB's results layout")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="write our raw scores in NAB's results layout (with --choose: nab_choice.json)"),
+    ] = None,
+    split: Annotated[
+        NabHalf,
+        typer.Option(
+            help="score one half of the fixed split by file (tune, held-out) or all files",
+        ),
+    ] = NabHalf.ALL,
+    choose: Annotated[
+        bool,
+        typer.Option(
+            "--choose",
+            help="choose the detector's configuration on the tune half; report it and the shipped one on every half",
+        ),
+    ] = False,
 ) -> None:
     """Score our anomaly detector and peers on the Numenta Anomaly Benchmark."""
+    if choose and split is not NabHalf.ALL:
+        raise typer.BadParameter(
+            "--choose reports every half itself: leave --split out", param_hint="--split"
+        )
     from evals.bench.nab.run import main as nab_main
 
     argv = ["--data", str(data), *(["--json"] if as_json else []), *(["--out", str(out)] if out else [])]
+    argv += ["--split", split.value, *(["--choose"] if choose else [])]
     raise typer.Exit(nab_main(argv))
 
 

@@ -5,6 +5,10 @@ is chosen corpus-wide the way NAB chose the published rows' thresholds (`twiddle
 that can stop short of the best threshold), so the main columns compare like with like. The
 exhaustive `sweep` (the best threshold there is, never lower) is shown in separate columns: it is not
 comparable with the published rows. Per-file work runs on a process pool.
+
+`--split tune|held-out` scores one half of the fixed split (`evals.bench.nab.split`) instead of the
+whole corpus; `--choose` runs the held-out protocol (`evals.bench.nab.heldout`): the configuration
+is chosen on the tune half and reported on every half beside the shipped one.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import numpy as np
 import pandas as pd
 
 from evals.bench.nab.corpus import PROFILES, DataFile, load_corpus, load_profiles
+from evals.bench.nab.heldout import HALVES, Protocol, protocol
 from evals.bench.nab.peers import iforest_scores, stl_residual_scores
 from evals.bench.nab.scorer import best_on, file_parts, normalize, score_curve, score_file, twiddle
+from evals.bench.nab.split import Half, select
 from tools.anomaly.detector import score as medic_score
 from tools.anomaly.streaming import StreamingDetector
 
@@ -91,10 +97,11 @@ def run_nab(
     seeds: int = 3,
     out_dir: Path | None = None,
     processes: int = 2,
+    half: Half = Half.ALL,
 ) -> dict[str, Board]:
     """{method: {detector: {profile: normalized score}}} for ours and the peers, for each of `METHODS`
-    (median over seeds if the detector is randomized)."""
-    files = load_corpus(data_dir)
+    (median over seeds if the detector is randomized), on one half of the split or on all files."""
+    files = select(load_corpus(data_dir), half)
     boards: dict[str, Board] = {method: {} for method in METHODS}
     with Pool(processes) as pool:
         for detector in (OURS, *peers):
@@ -161,6 +168,26 @@ def render(boards: dict[str, Board], scoreboard: Board) -> str:
     return "\n".join(lines)
 
 
+def render_protocol(result: Protocol, scoreboard: Board) -> str:
+    """One table per profile: our rows and numenta's on every half, the published whole-corpus rows."""
+    lines = [f"configuration chosen on the tune half: {result.chosen} (shipped: {result.shipped})"]
+    lines += [f"  {name:28s} tune standard {scores['standard']:6.2f}" for name, scores in result.grid.items()]
+    published_rows = sorted(scoreboard.items(), key=lambda r: -r[1]["standard"])
+    width = max(len(label) for label in [*result.board, *(f"{n} (published)" for n in scoreboard)]) + 2
+    for profile in PROFILES:
+        lines += ["", f"{profile:{width}s}" + "".join(f"{h:>25s}" for h in HALVES)]
+        for label, row in result.board.items():
+            lines.append(f"{label:{width}s}" + "".join(f"{row[h][profile]:25.2f}" for h in HALVES))
+        for name, scores in published_rows:
+            cells = "".join(f"{'—':>25s}" for _ in HALVES[:-1]) + f"{scores[profile]:25.2f}"
+            lines.append(f"{name + ' (published)':{width}s}{cells}")
+    lines.append(
+        "\nheld-out: at the thresholds fitted on tune; 'own threshold': NAB's twiddle on the held-out half;"
+        "\nall: NAB's twiddle on every file, as every published row (whose thresholds saw every file)."
+    )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="medic bench nab", description=__doc__)
     parser.add_argument(
@@ -171,15 +198,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="print {detector: {profile: score}} as JSON, with NAB's own (twiddle) thresholds",
     )
-    parser.add_argument("--out", type=Path, help="write our raw scores in NAB's results layout")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="write our raw scores in NAB's results layout (with --choose: nab_choice.json)",
+    )
     parser.add_argument("--seeds", type=int, default=3, help="runs of randomized peers (median reported)")
     parser.add_argument("--throughput", action="store_true", help="also measure points/s on one core")
+    parser.add_argument(
+        "--split",
+        choices=[h.value for h in Half],
+        default=Half.ALL.value,
+        help="score one half of the fixed split by file, or all files (NAB's protocol)",
+    )
+    parser.add_argument(
+        "--choose",
+        action="store_true",
+        help="choose the configuration on the tune half, report it on every half (ours and numenta only)",
+    )
     args = parser.parse_args(argv)
-    boards = run_nab(args.data, seeds=args.seeds, out_dir=args.out)
-    if args.json:
-        print(json.dumps(boards["twiddle"]))  # the agreed shape: every top-level key is a detector
+    if args.choose:
+        if args.split != Half.ALL.value:
+            parser.error("--choose reports every half itself: leave --split out")
+        files = load_corpus(args.data)
+        result = protocol(files, load_profiles(args.data), results_dir=args.data / "results")
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "nab_choice.json").write_text(result.model_dump_json(indent=2))
+        print(result.model_dump_json() if args.json else render_protocol(result, published(args.data)))
     else:
-        print(render(boards, published(args.data)))
+        boards = run_nab(args.data, seeds=args.seeds, out_dir=args.out, half=Half(args.split))
+        if args.json:
+            print(json.dumps(boards["twiddle"]))  # the agreed shape: every top-level key is a detector
+        else:
+            print(render(boards, published(args.data)))
+            if args.split != Half.ALL.value:  # the published rows cannot be split: say so under the table
+                print(
+                    f"this run: the {args.split} half (evals/bench/nab/split.py); published rows: every file"
+                )
     if args.throughput:
         print(json.dumps(throughput(args.data)))
     return 0

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from evals.bench.nab.corpus import DataFile, load_corpus, load_result_scores
-from evals.bench.nab.run import evaluate, published, render
+from evals.bench.nab.heldout import Protocol
+from evals.bench.nab.run import evaluate, published, render, render_protocol
 
 NAB = Path(__file__).resolve().parents[3].parent / "shared" / "datasets" / "nab"
 
@@ -49,3 +50,23 @@ def test_the_table_labels_which_columns_compare_with_the_published_rows() -> Non
     assert swept.split() == ["64.00", "55.00", "68.50"]
     numenta_row = next(line for line in rest if line.startswith("numenta (published)"))
     assert numenta_row.split("|")[1].split() == ["—", "—", "—"]  # nobody swept the published rows
+
+
+def test_the_protocol_table_shows_every_half_and_the_published_rows_on_all_only() -> None:
+    scores = {"standard": 65.0, "reward_low_FP_rate": 58.0, "reward_low_FN_rate": 70.0}
+    row = {"tune": scores, "held-out": scores, "held-out, own threshold": scores, "all": scores}
+    result = Protocol(
+        split={"tune": [], "held-out": []},
+        grid={"a": scores, "b": scores},
+        shipped="b",
+        chosen="a",
+        board={"medic chosen (a)": row, "medic shipped (b)": row},
+    )
+    text = render_protocol(result, published(NAB))
+    assert text.splitlines()[0] == "configuration chosen on the tune half: a (shipped: b)"
+    for profile in ("standard", "reward_low_FP_rate", "reward_low_FN_rate"):
+        table = text.split(f"\n{profile} ")[1].split("\n\n")[0].splitlines()
+        assert table[0].split() == ["tune", "held-out", "held-out,", "own", "threshold", "all"]
+        assert table[1].startswith("medic chosen (a)") and table[2].startswith("medic shipped (b)")
+        artime = next(line for line in table if line.startswith("ARTime (published)"))
+        assert artime.split()[2:5] == ["—", "—", "—"]  # published rows exist for the whole corpus only
