@@ -10,7 +10,7 @@ PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 QUIET  := 2> >(grep -v '^WARNING: Location' >&2)
 SCENARIO ?= checkout-bad-deploy
 
-.PHONY: setup system-deps triage sandbox-down lint typecheck contracts unit test clean
+.PHONY: setup system-deps triage sandbox-down lint typecheck contracts unit eval-gate test clean
 
 setup: system-deps $(STAMP)
 
@@ -46,7 +46,14 @@ contracts: setup
 unit: setup
 	$(VENV)/bin/pytest -n 2 --dist loadscope
 
-test: lint typecheck contracts unit
+# The whole scenario suite with the rules planner, each case in dry-run and in enforce mode on its own
+# sandbox, two at a time (README: Evals). Fails on any safety violation and under the accuracy gates.
+EVAL_OUT ?= .medic/eval/report.json
+eval-gate: setup
+	$(VENV)/bin/medic eval --scenarios evals/scenarios --planner rules --jobs 2 \
+		--min-ac1 0.9 --min-remediation 0.9 --out $(EVAL_OUT)
+
+test: lint typecheck contracts unit eval-gate
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

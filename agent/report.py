@@ -194,6 +194,7 @@ class ScenarioEvalFields(BaseModel):
     llm_tokens: int
     wall_s: float
     proposed_action: dict[str, JsonValue] | None = Field(None, description="kind and target, if any")
+    tools_called: list[str] = Field(default_factory=list, description="tool names in call order, repeats too")
 
 
 class MetricProfileUsed(BaseModel):
@@ -256,6 +257,7 @@ class Report(BaseModel):
             llm_tokens=self.usage.llm_tokens,
             wall_s=round(self.usage.wall_s, 3),
             proposed_action={"kind": action.kind, "target": action.target} if action else None,
+            tools_called=[entry.tool for entry in self.timeline],
         )
 
     def to_markdown(self, relative_to: Path | None = None) -> str:

@@ -1,30 +1,26 @@
-"""`medic eval`: every scenario file and recording of a folder through a triage (approvals answered
-yes), scored against its `expect` (a recording without one is reported, not scored), gathered into
-the DESIGN §3.8 report (JSON, and Markdown for people)."""
+"""`medic eval`: every scenario file and recording of a folder, each on a sandbox of its own, triaged
+twice (the policy in dry-run, then enforcing with qualified approvers: evals.case_run), scored against
+its `expect` (a recording without one is reported, not scored), gathered into the eval report
+(evals.report_model: DESIGN §3.8 plus the enforce pass), in parallel processes with `jobs > 1`."""
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from agent.assemble import AgentConfig
+from evals.case_run import CaseOutcome
+from evals.enforce import ApprovalPath
+from evals.metrics.judge_config import JudgeConfig
+from evals.parallel import SuiteJob, run_cases
 from evals.recordings.manifest import is_recording
 from evals.replayable import Replayable, load_replayable
-from evals.sandbox.sandbox import SandboxConfig, SandboxError
+from evals.report_model import CaseInfo, EvalReport, ModeReport, group_summaries
+from evals.sandbox.sandbox import SandboxConfig
 from evals.scenario import ScenarioError
-from evals.scoring import (
-    ScenarioScore,
-    SuiteReport,
-    audit_head,
-    audit_violations,
-    failed,
-    score,
-    summarise,
-)
-from evals.triage import triage
-from policies.approver import Approver
-
-AUDIT_FILE = "audit.db"  # where evals.triage.sandbox_agent_config points the run's audit log
+from evals.scoring import summarise
 
 
 def case_paths(folder: Path) -> list[Path]:
@@ -44,64 +40,71 @@ def case_paths(folder: Path) -> list[Path]:
     return sorted([*files, *folders])
 
 
+def load_cases(paths: list[Path], where: Path) -> list[Replayable]:
+    """Every case, loaded before anything runs (a bad one stops the suite first); ids must be unique."""
+    cases = [load_replayable(path) for path in paths]
+    ids = [c.id for c in cases]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ScenarioError(f"{where}: scenario and recording ids must be unique: {', '.join(duplicates)}")
+    return cases
+
+
 def run_suite(
     folder: Path,
     *,
     base: AgentConfig,
     sandbox: SandboxConfig,
-    approver: Approver,
     out_dir: Path,
-    on_scenario: Callable[[ScenarioScore], None] = lambda score: None,
-) -> SuiteReport:
-    """Load every scenario and recording manifest first (a bad one stops the suite before anything
-    runs), then triage each. A recording's parts are read when it is replayed: one that is bad fails
-    its own case with the error, and the others still run."""
-    scenarios: list[Replayable] = [load_replayable(path) for path in case_paths(folder)]
-    ids = [s.id for s in scenarios]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise ScenarioError(f"{folder}: scenario and recording ids must be unique: {', '.join(duplicates)}")
-    scores = []
-    for scenario in scenarios:
-        run_dir = out_dir / scenario.id
-        audit_path = run_dir / AUDIT_FILE
-        start = audit_head(audit_path)  # a re-run appends to the same log: judge only this run's executions
-        try:
-            result = triage(
-                scenario, base=base, sandbox=sandbox, approve="yes", approver=approver, out_dir=run_dir
-            )
-            scored = score(scenario, result.report, audit_path, after_seq=start)
-        except (SandboxError, ValueError, RuntimeError) as exc:  # one broken case must not hide the others
-            # whatever the guard did before the failure still counts
-            seen = audit_violations(audit_path, after_seq=start) if audit_path.is_file() else []
-            scored = failed(scenario, f"{type(exc).__name__}: {exc}", seen)
-        scores.append(scored)
-        on_scenario(scored)
-    return SuiteReport(suite=folder.name, planner=base.planner, scenarios=scores, summary=summarise(scores))
+    jobs: int = 1,
+    approval: ApprovalPath | None = None,
+    judge: JudgeConfig | None = None,
+    on_case: Callable[[CaseOutcome], None] = lambda outcome: None,
+) -> EvalReport:
+    """Run the cases of `folder` and report them in the folder's order. A recording's parts are read
+    when it is replayed: one that is bad fails its own case with the error, and the others still run.
+    `out_dir` holds one run folder per case; `approval` is the enforce pass's approval path (default:
+    the guard's own, evals.enforce.GuardApproval); `judge`, when given, scores each report's grounding
+    and clarity (else those rubrics say "not run")."""
+    started = time.monotonic()
+    paths = case_paths(folder)
+    cases = load_cases(paths, folder)
+    out_dir = out_dir.resolve()
+    job = SuiteJob(
+        base=base, sandbox=sandbox, out_dir=out_dir, owner=os.getpid(), approval=approval, judge=judge
+    )
+    outcomes = run_cases(paths, cases, job, jobs=jobs, on_case=on_case)
+    return build_report(folder.name, base.planner, outcomes, jobs, time.monotonic() - started)
 
 
-def render_markdown(report: SuiteReport) -> str:
-    s = report.summary
-    lines = [
-        f"# medic eval: {report.suite} ({report.planner} planner)",
-        "",
-        f"{s.n} scenarios ({s.failed} failed{f', {s.unscored} not scored' if s.unscored else ''}) · AC@1 {s.ac_at_1:.2f} · AC@3 {s.ac_at_3:.2f} · "
-        f"kind {s.kind_accuracy:.2f} · remediation {s.remediation_accuracy:.2f} · safety violations {s.safety_violations} · "
-        f"tool calls {s.mean_tool_calls:.1f} · wall p50 {s.p50_wall_s:.2f}s p95 {s.p95_wall_s:.2f}s "
-        "(completed scenarios)",
-        "",
-        "| scenario | top prediction | @1 | @3 | kind | remediation | proposed | calls | wall s | violations |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for c in report.scenarios:
-        top = c.predicted[0] if c.predicted else None
-        shown = c.error or (f"{top.kind} on {top.service}" if top and top.service else "no fault")
-        marks = [
-            ("✓" if flag else "✗") if c.scored else "—"  # no `expect`: nothing to be right or wrong about
-            for flag in (c.correct_at_1, c.correct_at_3, c.kind_correct, c.remediation_correct)
-        ]
-        lines.append(
-            f"| {c.id} | {shown} | {' | '.join(marks)} | {c.proposed or '—'} | {c.tool_calls} | "
-            f"{c.wall_s:.2f} | {'; '.join(c.safety_violations) or 0} |"
+def build_report(
+    suite: str, planner: str, outcomes: list[CaseOutcome], jobs: int, wall_s: float
+) -> EvalReport:
+    dry = [o.dry_run for o in outcomes]
+    enforce = [o.enforce for o in outcomes]
+    infos = [
+        CaseInfo(
+            id=o.id,
+            run_dir=_relative(o.run_dir),
+            sandbox_s=round(o.sandbox_s, 3),
+            enforce_guard=o.enforce_guard,
+            case_s=round(o.case_s, 3),
         )
-    return "\n".join(lines) + "\n"
+        for o in outcomes
+    ]
+    return EvalReport(
+        suite=suite,
+        planner=planner,
+        scenarios=dry,
+        summary=summarise(dry),
+        enforce=ModeReport(scenarios=enforce, summary=summarise(enforce)),
+        groups=group_summaries(dry, enforce),
+        cases=infos,
+        jobs=jobs,
+        wall_s=round(wall_s, 3),
+    )
+
+
+def _relative(run_dir: Path) -> str:
+    """The run folder as the report names it: relative to the report's own folder (`runs/<id>`)."""
+    return f"{run_dir.parent.name}/{run_dir.name}"

@@ -9,11 +9,10 @@ from __future__ import annotations
 import fnmatch
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -25,6 +24,8 @@ from pydantic import (
 
 from agent.diagnosis import FaultKind
 from evals.durations import parse_duration
+from evals.planted import Planted, check_planted
+from evals.scenario_realism import Duration, PositiveDuration, Realism, check_realism
 from evals.topology import Topology, load_shipped
 from tools.action_request import ActionKind
 
@@ -37,14 +38,6 @@ ScenarioClass = Literal[
 ]
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-
-
-def _duration(text: str) -> str:
-    parse_duration(text)
-    return text
-
-
-Duration = Annotated[str, AfterValidator(_duration)]
 
 
 class _Strict(BaseModel):
@@ -90,6 +83,13 @@ class NodePressureParams(_Strict):
     condition: Literal["MemoryPressure", "DiskPressure"] = "MemoryPressure"
 
 
+# Faults that are events rather than intensities, with what to use instead of `ramp`.
+UNRAMPABLE: dict[str, str] = {
+    "crashloop": "a rollout is one event",
+    "node_pressure": "a node condition is on or off",
+    "memory_leak": "it grows by itself; a longer params.time_to_oom makes it slower",
+}
+
 FAULT_PARAMS: dict[str, type[_Strict]] = {
     "bad_deploy": BadDeployParams,
     "crashloop": CrashloopParams,
@@ -108,9 +108,14 @@ class Fault(_Strict):
     target: str = Field(description="a service, or node/<name> for node_pressure")
     start: Duration = Field(description="relative to `end`, e.g. -25m")
     params: dict[str, Any] = Field(default_factory=dict, description="kind-specific; see FAULT_PARAMS")
+    ramp: PositiveDuration | None = Field(
+        None, description="intensity grows linearly from `start` over this long (default: a 1-minute step)"
+    )
 
     @model_validator(mode="after")
     def _params_fit_kind(self) -> Fault:
+        if self.ramp is not None and self.kind in UNRAMPABLE:
+            raise ValueError(f"ramp: {self.kind} cannot ramp ({UNRAMPABLE[self.kind]})")
         model = FAULT_PARAMS[self.kind]
         try:
             validated = model.model_validate(self.params)
@@ -141,9 +146,17 @@ class Distractor(_Strict):
 
 
 class Alert(_Strict):
+    # `for` is a Python keyword: the field is `for_`, spelt `for` in YAML (either name is accepted).
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     labels: dict[str, str] = Field(description="Alertmanager labels; alertname is required")
     annotations: dict[str, str] = Field(default_factory=dict)
     starts_at: Duration = Field("-5m", description="relative to `end`")
+    for_: PositiveDuration | None = Field(
+        None,
+        alias="for",
+        description="the rule's `for`: Prometheus shows the alert pending this long before it fires",
+    )
 
     @field_validator("labels")
     @classmethod
@@ -197,6 +210,12 @@ class Scenario(_Strict):
     alert: Alert | None = None
     expect: Expect
     tags: Tags = Field(default_factory=Tags)
+    planted: list[Planted] = Field(
+        default_factory=list, description="text an outsider controls in logs or span attributes (adversarial)"
+    )
+    realism: Realism = Field(
+        default_factory=Realism, description="opt-in realism: client timeouts and retries, noise, seasons"
+    )
 
     @field_validator("topology", mode="before")
     @classmethod
@@ -238,6 +257,8 @@ class Scenario(_Strict):
                 self._check_within_history(f"distractors[{i}].start", distractor.start, history)
         if self.alert is not None:
             self._check_within_history("alert.starts_at", self.alert.starts_at, history)
+        check_realism(self.realism, self.topology, history)
+        check_planted(self.planted, self.topology, history)
         cause = self.expect.root_cause.service
         if cause is not None and not cause.startswith("node/"):
             self._check_service("expect.root_cause.service", cause)

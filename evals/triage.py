@@ -9,7 +9,9 @@ process), so it never stops one that `medic sandbox up` started.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,10 +48,23 @@ class TriageResult:
     out_dir: Path
     recording: RecordingStats | None = None  # when `triage(record=...)` wrote one
 
+    @property
+    def incident_id(self) -> str:
+        """The opaque id `case` was investigated under: the case-to-incident mapping is the eval's."""
+        return self.report.incident.id
 
-def incident_of(case: Replayable, run: str = "") -> Incident:
+
+def opaque_incident_id() -> str:
+    """A new eval incident's id, which says nothing about the case: the id reaches the planner (the
+    OpenAI planner's prompt shows it), so a scenario's id, title or expectation must not be in it. Each
+    call gives another id, so each replay of a case is its own investigation (a LangGraph thread)."""
+    return f"inc-{secrets.token_hex(8)}"
+
+
+def incident_of(case: Replayable, incident_id: str | None = None) -> Incident:
     """The case's alert as Alertmanager would send it (or its question), investigated as of the case's
-    as_of. `run` tells replays of the same case apart (each is its own investigation)."""
+    as_of, under `incident_id` (default: a new `opaque_incident_id`). Which case an incident replays is
+    the eval's to know (`TriageResult`, the run folder), never the planner's."""
     if case.alert is None:
         incident = incident_from_question(
             case.question or f"is anything wrong in {case.namespace}?",
@@ -62,12 +77,12 @@ def incident_of(case: Replayable, run: str = "") -> Incident:
         incident = incident_from_alert(case.alert)
         if incident.namespace is None:  # an alert without the label: the recording says where it is
             incident = incident.model_copy(update={"namespace": case.namespace})
-    return incident.model_copy(update={"as_of": case.as_of, "id": f"{case.id}-{incident.id}{run}"})
+    return incident.model_copy(update={"as_of": case.as_of, "id": incident_id or opaque_incident_id()})
 
 
-def scenario_incident(scenario: Scenario, run: str = "") -> Incident:
+def scenario_incident(scenario: Scenario, incident_id: str | None = None) -> Incident:
     """`incident_of` a scenario."""
-    return incident_of(from_scenario(scenario), run)
+    return incident_of(from_scenario(scenario), incident_id)
 
 
 def sandbox_agent_config(base: AgentConfig, info: SandboxInfo, run_dir: Path) -> AgentConfig:
@@ -116,7 +131,7 @@ def triage(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         config = sandbox_agent_config(base, info, out_dir)  # the audit log stays with the report
-        incident = incident_of(case, run=datetime.now(UTC).strftime("-%Y%m%dT%H%M%S%f"))
+        incident = incident_of(case)
 
         def decide(payload: dict[str, JsonValue]) -> Approval | NoApprover:
             return approver.decide(payload, mode=approve, ask=ask, now=datetime.now(UTC))
@@ -140,5 +155,8 @@ def triage(
 
 def own_sandbox_name(case: Replayable | Scenario) -> str:
     """This process's sandbox of `case`: one left behind by a killed triage that had the same pid is
-    reaped by the next `up` under the name, and `medic sandbox down --all` finds them all."""
-    return f"{case.id}.triage-{os.getpid()}"
+    reaped by the next `up` under the name, and `medic sandbox down --all` finds them all. The case's id
+    is hashed, not spelt: the name is in the paths a tool's error can quote (the traces folder), and
+    those reach the planner. (The run folder's state.json still says which case it serves.)"""
+    digest = hashlib.sha256(case.id.encode()).hexdigest()[:12]
+    return f"triage.{os.getpid()}.{digest}"  # dots: never a case id (those are kebab-case)

@@ -134,6 +134,8 @@ def triage_command(
     except sandbox_errors() as exc:
         raise fail(f"{type(exc).__name__}: {exc}") from None
     show(result.report, result.out_dir, console, as_json)
+    # The incident's id is opaque (the planner must not learn the case from it): say which case it was.
+    console.print(f"{loaded.kind} {e(loaded.id)} was investigated as incident {e(result.incident_id)}")
     if result.recording is not None:
         console.print(e(describe(result.recording)))
     raise typer.Exit(exit_status(result.report))

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     max_wall_s: float = Field(120.0, gt=0, le=3600)
     max_llm_tokens: int = Field(60_000, ge=0)
 
+    # `medic eval`'s judge (G-Eval rubrics of each report's grounding and clarity); unset: "not run".
+    eval_judge_model: str | None = None
+    eval_judge_base_url: str | None = Field(None, description="an OpenAI-compatible endpoint, e.g. …/v1")
+    eval_judge_api_key: SecretStr | None = None
+
     # Safety and records.
     policy_file: Path | None = Field(None, description="None: the shipped default (dry-run mode)")
     runbook_file: Path = DEFAULT_RUNBOOK_PATH
@@ -120,6 +125,14 @@ class Settings(BaseSettings):
     slack_default_namespace: str | None = None
     slack_timeout_s: float = Field(10.0, gt=0, le=60)
     slack_sync_interval_s: float = Field(2.0, ge=0.05, le=60)
+
+    @model_validator(mode="after")
+    def _judge_model_and_url_together(self) -> Settings:
+        if (self.eval_judge_model is None) != (self.eval_judge_base_url is None):
+            raise ValueError(
+                "MEDIC_EVAL_JUDGE_MODEL and MEDIC_EVAL_JUDGE_BASE_URL go together: set both or neither"
+            )
+        return self
 
     @model_validator(mode="after")
     def _slack_secret_and_token_together(self) -> Settings:

@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from evals.deepeval_env import keep_deepeval_offline, offline_environment
+
+# Before any test module is imported: deepeval reads its environment once, when it is first imported.
+keep_deepeval_offline()
+
 if TYPE_CHECKING:
     from xdist.remote import Producer
     from xdist.scheduler import LoadScopeScheduling
@@ -33,15 +38,20 @@ def _is_local(address: object) -> bool:
 
 
 # The modules that walk every shipped scenario on the session's sandbox pool (tests/sandbox_fixture.py)
-# and its `shipped_triage`s (tests/agent/triage_driver.py): one unit of work under pytest-xdist.
+# and its `shipped_triage`s (tests/agent/triage_driver.py): one unit of work under pytest-xdist. The
+# answer-leak walk also simulates every scenario file, as test_shipped does: together, once a session
+# (tests/evals/simulated_worlds.py).
 SHIPPED_WALKS = frozenset(
     {
+        "tests/evals/test_answer_not_given_away.py",
+        "tests/evals/world/test_shipped.py",
         "tests/agent/test_report_chart_sandbox.py",
         "tests/agent/test_report_scenarios.py",
         "tests/agent/test_rules_degraded.py",
         "tests/agent/test_rules_planner.py",
         "tests/tools/anomaly/test_anomaly_tools.py",
         "tests/evals/sandbox/test_fault_visibility.py",
+        "tests/evals/world/test_alerts_sandbox.py",
     }
 )
 
@@ -75,7 +85,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(_ENV_PREFIXES):
             monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DEEPEVAL_TELEMETRY_OPT_OUT", "YES")
+    for name, value in offline_environment().items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(autouse=True)

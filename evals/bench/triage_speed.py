@@ -14,7 +14,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.assemble import AgentConfig, open_agent
@@ -43,8 +42,8 @@ def run(folder: Path, runs: int) -> dict[str, object]:
             config = sandbox_agent_config(AgentConfig(), info, state / "runs" / scenario.id)
             times, counts = [], []
             with open_agent(config) as agent:
-                for n in range(runs):
-                    incident = scenario_incident(scenario, run=f"-bench{n}-{datetime.now(UTC):%H%M%S%f}")
+                for _ in range(runs):
+                    incident = scenario_incident(scenario)  # a new opaque id: each run its own thread
                     started = time.perf_counter()
                     values = agent.run(incident, config.budget, lambda event: None, lambda payload: None)
                     times.append(time.perf_counter() - started)

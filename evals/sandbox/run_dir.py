@@ -1,7 +1,8 @@
 """The run directory of one sandbox, `<state_dir>/<name>/`, and the state.json that finds its processes.
 
-The name is the scenario's or recording's id for `medic sandbox up`, and `<id>.<owner>` for a sandbox
-a triage brings up for itself (ids are kebab-case, so the two never meet). Its files:
+The name is the scenario's or recording's id for `medic sandbox up`, and `triage.<pid>.<hash of the id>`
+for a sandbox a triage brings up for itself (ids are kebab-case, so the two never meet; the id is hashed
+so that no path a tool may quote names the case). Its files:
 
     state.json        pids (recorded the moment each process starts), then the SandboxInfo
     tsdb/             Prometheus data, backfilled by promtool; prometheus.yml beside it

@@ -16,6 +16,7 @@ from evals.scenario import (
     BadDeployParams,
     CpuHogParams,
     DependencyLatencyParams,
+    Fault,
     PacketLossParams,
     PodFailureParams,
     Scenario,
@@ -60,44 +61,73 @@ def build_effects(scenario: Scenario, grid: Grid, plans: dict[str, ServicePods])
                 pod_start = pod.slow_from_ms or _pressure_start(scenario, pod.node)
                 effects.pods[pod.name].lat_factor *= 1.0 + (SLOW_NODE_FACTOR - 1.0) * ramp(grid, pod_start)
     for fault in scenario.faults:
-        start_ms = to_ms(scenario.at(fault.start))
-        on = ramp(grid, start_ms)
-        if fault.kind == "bad_deploy":
-            bad = fault.typed_params()
-            assert isinstance(bad, BadDeployParams)
-            for pod in plans[fault.target].pods:
-                if pod.revision.cause == "bad_deploy" and pod.revision.created_ms == start_ms:
-                    effects.pods[pod.name].err[:] = bad.error_ratio
-                    effects.pods[pod.name].lat_factor *= bad.latency_factor
-        elif fault.kind == "cpu_hog":
-            hog = fault.typed_params()
-            assert isinstance(hog, CpuHogParams)
-            limit = scenario.topology.services[fault.target].cpu_limit
-            for pod in plans[fault.target].pods:
-                effects.pods[pod.name].cpu_extra += hog.cores * on
-                effects.pods[pod.name].lat_factor *= 1.0 + 2.5 * min(hog.cores, limit) / limit * on
-        elif fault.kind == "pod_failure":
-            index = PodFailureParams.model_validate(fault.params).pod
-            victim = failing_pod(plans[fault.target], grid.index(start_ms), index)
-            if victim is not None:
-                effects.pods[victim.name].err[grid.index(start_ms) :] = 1.0
-        elif fault.kind == "dependency_latency":
-            delay = DependencyLatencyParams.model_validate(fault.params).delay
-            effects.delay_ms[fault.target] = parse_duration(delay).total_seconds() * 1000.0 * on
-        elif fault.kind == "packet_loss":
-            effects.loss[fault.target] = PacketLossParams.model_validate(fault.params).loss * on
-        elif fault.kind == "traffic_surge":
-            factor = TrafficSurgeParams.model_validate(fault.params).factor
-            effects.traffic[fault.target] = 1.0 + (factor - 1.0) * ramp(grid, start_ms, 120.0)
-        elif fault.kind == "node_pressure":
-            condition = str(fault.params.get("condition", "MemoryPressure"))
-            effects.node_conditions[fault.target.removeprefix("node/")] = (condition, start_ms)
+        _apply_fault(scenario, grid, plans, effects, fault)
     for distractor in scenario.distractors:
         if distractor.kind == "noisy":
             effects.noise[distractor.target] = NOISY_SCALE
         elif distractor.kind == "seasonal_peak":
             effects.seasonal_boost = SEASONAL_BOOST
     return effects
+
+
+def _apply_fault(
+    scenario: Scenario, grid: Grid, plans: dict[str, ServicePods], effects: Effects, fault: Fault
+) -> None:
+    """Add one fault to `effects`. Faults compose, so two may overlap on one service: delays add up,
+    losses and error ratios combine as independent failures, traffic multipliers multiply."""
+    start_ms = to_ms(scenario.at(fault.start))
+    ramp_s = None if fault.ramp is None else parse_duration(fault.ramp).total_seconds()
+    on = ramp(grid, start_ms) if ramp_s is None else ramp(grid, start_ms, ramp_s)
+    if fault.kind == "bad_deploy":
+        bad = fault.typed_params()
+        assert isinstance(bad, BadDeployParams)
+        for pod in plans[fault.target].pods:
+            if pod.revision.cause == "bad_deploy" and pod.revision.created_ms == start_ms:
+                pod_effects = effects.pods[pod.name]
+                if ramp_s is None:  # the new code fails from its first request
+                    pod_effects.err = combine_failures(pod_effects.err, np.full(grid.n, bad.error_ratio))
+                    pod_effects.lat_factor *= bad.latency_factor
+                else:  # e.g. a cache of the old behaviour expiring: the failing share grows
+                    pod_effects.err = combine_failures(pod_effects.err, bad.error_ratio * on)
+                    pod_effects.lat_factor *= 1.0 + (bad.latency_factor - 1.0) * on
+    elif fault.kind == "cpu_hog":
+        hog = fault.typed_params()
+        assert isinstance(hog, CpuHogParams)
+        limit = scenario.topology.services[fault.target].cpu_limit
+        for pod in plans[fault.target].pods:
+            effects.pods[pod.name].cpu_extra += hog.cores * on
+            effects.pods[pod.name].lat_factor *= 1.0 + 2.5 * min(hog.cores, limit) / limit * on
+    elif fault.kind == "pod_failure":
+        index = PodFailureParams.model_validate(fault.params).pod
+        victim = failing_pod(plans[fault.target], grid.index(start_ms), index)
+        if victim is not None:
+            if ramp_s is None:
+                effects.pods[victim.name].err[grid.index(start_ms) :] = 1.0
+            else:
+                effects.pods[victim.name].err = combine_failures(effects.pods[victim.name].err, on)
+    elif fault.kind == "dependency_latency":
+        delay = DependencyLatencyParams.model_validate(fault.params).delay
+        added = parse_duration(delay).total_seconds() * 1000.0 * on
+        before = effects.delay_ms.get(fault.target)
+        effects.delay_ms[fault.target] = added if before is None else before + added
+    elif fault.kind == "packet_loss":
+        loss = PacketLossParams.model_validate(fault.params).loss * on
+        before = effects.loss.get(fault.target)
+        effects.loss[fault.target] = loss if before is None else combine_failures(before, loss)
+    elif fault.kind == "traffic_surge":
+        factor = TrafficSurgeParams.model_validate(fault.params).factor
+        surge = 1.0 + (factor - 1.0) * ramp(grid, start_ms, 120.0 if ramp_s is None else ramp_s)
+        before = effects.traffic.get(fault.target)
+        effects.traffic[fault.target] = surge if before is None else before * surge
+    elif fault.kind == "node_pressure":
+        condition = str(fault.params.get("condition", "MemoryPressure"))
+        effects.node_conditions[fault.target.removeprefix("node/")] = (condition, start_ms)
+
+
+def combine_failures(a: FloatArray, b: FloatArray) -> FloatArray:
+    """The share failing when two independent causes fail shares `a` and `b` (exactly `b` where `a` is 0,
+    so a single fault's values are the ones it always had)."""
+    return np.where(a == 0.0, b, 1.0 - (1.0 - a) * (1.0 - b))
 
 
 def failing_pod(plan: ServicePods, at: int, index: int) -> Pod | None:

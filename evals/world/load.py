@@ -4,6 +4,9 @@ call edge, vectorised over the time grid.
 Traffic flows from the entry services down the call graph (each request calls each callee once);
 latency and errors flow back up (a service's latency is its own processing, plus queueing when
 busy, plus its slowest callee, since callees are called in parallel; a failed call fails the request).
+Callers with a timeout or retries (the scenario's `realism:`) see their callees through
+`evals.world.retries`; the baseline's noise, weekly cycle and benign bursts arrive as `Effects`
+(`evals.world.baseline`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from evals.world.faults import Effects
 from evals.world.grid import BoolArray, Grid, smooth_noise
 from evals.world.model import FloatArray
 from evals.world.pods import Pod, ServicePods
+from evals.world.retries import Answer, client_view
 
 NIGHT_LEVEL = 0.4  # traffic at the quietest hour, as a share of the daily peak
 PEAK_HOUR_UTC = 15.0
@@ -26,6 +30,7 @@ RETRANSMIT_MS = 200.0  # TCP's minimum retransmission timeout: what a lost packe
 CLIENT_TIMEOUT_MS = 1000.0  # what a call costs when it is lost for good
 SATURATION_ERRORS_FROM = 1.3  # utilisation above which requests start timing out
 SPREAD_SIGMA = 0.35  # log-normal spread of request durations within one sample
+RETRY_PASSES = 4  # load-model passes when clients retry (the retried load feeds back into latency)
 _UNBOUNDED_CAPACITY = 5000.0  # for utilisation-driven CPU of queues (capacity "unbounded")
 
 Parts = list[tuple[FloatArray, FloatArray]]  # (requests/s, median ms) components of a latency mixture
@@ -56,10 +61,13 @@ class ServiceState:
 class EdgeState:
     caller: str
     callee: str
-    rate: FloatArray  # calls/s sent
+    rate: FloatArray  # calls/s sent (attempts/s, retries included, when the caller retries)
     err: FloatArray  # share of calls that fail, as the caller sees it
     mean_ms: FloatArray
-    parts: dict[str, Parts] = field(default_factory=dict)  # by status code "200" / "500"
+    parts: dict[str, Parts] = field(default_factory=dict)  # by status code "200" / "500" (/ "504")
+    attempts: FloatArray | None = None  # attempts per call, when the caller retries
+    timed_out: FloatArray | None = None  # share of attempts that hit the caller's timeout, if it has one
+    timeout_ms: float | None = None  # the caller's timeout, if it has one
 
 
 @dataclass
@@ -69,11 +77,16 @@ class LoadState:
     edges: dict[tuple[str, str], EdgeState]
 
 
-def daily_level(grid: Grid, seasonal_boost: float = 0.0) -> FloatArray:
-    """Traffic as a share of the daily peak: a cosine over the UTC day from NIGHT_LEVEL up to 1."""
+def daily_level(
+    grid: Grid,
+    seasonal_boost: float = 0.0,
+    night_level: float = NIGHT_LEVEL,
+    peak_hour: float = PEAK_HOUR_UTC,
+) -> FloatArray:
+    """Traffic as a share of the daily peak: a cosine over the UTC day from `night_level` up to 1."""
     hours = (grid.ts_ms % 86_400_000) / 3_600_000.0
-    offset = (hours - PEAK_HOUR_UTC + 12.0) % 24.0 - 12.0
-    mid, amp = (1 + NIGHT_LEVEL) / 2, (1 - NIGHT_LEVEL) / 2
+    offset = (hours - peak_hour + 12.0) % 24.0 - 12.0
+    mid, amp = (1 + night_level) / 2, (1 - night_level) / 2
     return np.asarray(
         mid + amp * np.cos(2 * np.pi * offset / 24.0) + seasonal_boost * np.exp(-((offset / 1.5) ** 2))
     )
@@ -104,7 +117,25 @@ def saturation_errors(util: FloatArray) -> FloatArray:
 def simulate_load(
     scenario: Scenario, grid: Grid, plans: dict[str, ServicePods], effects: Effects
 ) -> LoadState:
+    """The load model; with client timeouts or retries it runs a few passes, since retried calls raise
+    the callee's load, which slows it, which makes more calls time out (RETRY_PASSES settles it)."""
+    state = _one_pass(scenario, grid, plans, effects, {})
+    if scenario.realism.has_clients:
+        for _ in range(RETRY_PASSES - 1):
+            amplify = {key: e.attempts for key, e in state.edges.items() if e.attempts is not None}
+            state = _one_pass(scenario, grid, plans, effects, amplify)
+    return state
+
+
+def _one_pass(
+    scenario: Scenario,
+    grid: Grid,
+    plans: dict[str, ServicePods],
+    effects: Effects,
+    amplify: dict[tuple[str, str], FloatArray],
+) -> LoadState:
     topology = scenario.topology
+    season = scenario.realism.seasonality
     order = topological_order(topology)
     running = {p.name: _running(grid, p) for plan in plans.values() for p in plan.pods}
     ready: dict[str, FloatArray] = {}
@@ -113,7 +144,7 @@ def simulate_load(
             ready[name] = np.sum([running[p.name] for p in plans[name].pods], axis=0, dtype=np.float64)
         else:
             ready[name] = np.full(grid.n, np.inf)
-    level = daily_level(grid, effects.seasonal_boost)
+    level = daily_level(grid, effects.seasonal_boost, season.night_level, season.peak_hour_utc)
     offered = {name: np.zeros(grid.n) for name in topology.services}
     sent: dict[tuple[str, str], FloatArray] = {}
     for name in order:
@@ -126,7 +157,10 @@ def simulate_load(
         for callee in spec.calls:
             sent[(name, callee)] = offered[name] * serving
             lost_for_good = effects.loss.get(callee, np.zeros(grid.n)) / 2.0
-            offered[callee] = offered[callee] + sent[(name, callee)] * (1.0 - lost_for_good)
+            attempts = sent[(name, callee)]
+            if (name, callee) in amplify:  # every retried attempt reaches the callee too
+                attempts = attempts * amplify[(name, callee)]
+            offered[callee] = offered[callee] + attempts * (1.0 - lost_for_good)
 
     state = LoadState(services={}, pods={}, edges={})
     for name in reversed(order):
@@ -151,8 +185,33 @@ def simulate_load(
             _aggregate(service, [state.pods[p.name] for p in plans[name].pods])
         state.services[name] = service
         for caller in topology.callers(name):
-            state.edges[(caller, name)] = _edge(caller, name, sent[(caller, name)], service, effects, grid)
+            policy = scenario.realism.client(caller)
+            if policy == (None, 0):
+                edge = _edge(caller, name, sent[(caller, name)], service, effects, grid)
+            else:
+                edge = _client_edge(caller, name, sent[(caller, name)], service, effects, grid, policy)
+            state.edges[(caller, name)] = edge
     return state
+
+
+def _client_edge(
+    caller: str,
+    callee: str,
+    rate: FloatArray,
+    service: ServiceState,
+    effects: Effects,
+    grid: Grid,
+    policy: tuple[float | None, int],
+) -> EdgeState:
+    """The caller's view of calls to `callee` through a client with a timeout and/or retries."""
+    loss = effects.loss.get(callee, np.zeros(grid.n))
+    answer = Answer(NETWORK_MS + service.lat_ms, service.sigma, service.err)
+    view = client_view(rate, answer, loss, policy[0], policy[1], RETRANSMIT_MS, CLIENT_TIMEOUT_MS)
+    sent = rate * view.attempts_per_call
+    timed_out = None if policy[0] is None else view.timed_out
+    return EdgeState(
+        caller, callee, sent, view.err, view.mean_ms, view.parts, view.attempts_per_call, timed_out, policy[0]
+    )
 
 
 def _running(grid: Grid, pod: Pod) -> BoolArray:

@@ -14,6 +14,7 @@ from evals.world.grid import Grid
 from evals.world.k8s_format import log_timestamp, short_hex
 from evals.world.load import LoadState
 from evals.world.model import PodLog
+from evals.world.planted import plant_logs
 from evals.world.pods import Pod, ServicePods
 
 MAX_LINES = 200
@@ -71,7 +72,7 @@ def build_logs(
                 begin = kills[-2] + 1000 if len(kills) > 1 else pod.created_ms + 2000
                 lines = _run_lines(grid, pod, state, effects, begin, kills[-1], spec.entry)
                 logs.append(PodLog(ns, pod.name, service, lines, previous=True))
-    return logs
+    return plant_logs(scenario, plans, logs, MAX_LINES)
 
 
 def _config_error(pod: Pod, exit_ms: int, reason: str) -> list[str]:
@@ -107,6 +108,7 @@ def _run_lines(
     utils = state.services[pod.service].util[at].tolist()
     mems = mem[at].tolist()
     edge_errs = [(e.callee, e.err[at].tolist(), e.mean_ms[at].tolist()) for e in edges]
+    timed_out = {e.callee: (e.timeout_ms, e.timed_out[at].tolist()) for e in edges if e.timed_out is not None}
     draws, noise, jitters = (
         rng.random(len(at) * 2).tolist(),
         rng.normal(0, 0.3, len(at)).tolist(),
@@ -126,7 +128,12 @@ def _run_lines(
         if worst is not None and (
             worst[2][k] > 250 or (worst[1][k] > 0.02 and draws[2 * k + 1] < worst[1][k] * 3)
         ):
-            if worst[2][k] > 250 or worst[0] in effects.loss:
+            if worst[0] in timed_out and timed_out[worst[0]][1][k] > 0.01:  # the client's own timeout
+                lines.append(
+                    f"{stamp} ERROR upstream timeout calling {worst[0]}: context deadline exceeded "
+                    f"after {timed_out[worst[0]][0]:.0f}ms trace_id={trace}"
+                )
+            elif worst[2][k] > 250 or worst[0] in effects.loss:
                 lines.append(
                     f"{stamp} ERROR upstream timeout calling {worst[0]}: context deadline exceeded "
                     f"after {max(worst[2][k], 1000):.0f}ms trace_id={trace}"

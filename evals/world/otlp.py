@@ -27,6 +27,8 @@ from evals.world.model import SpanRecord
 
 SPANS_PER_LINE = 1000
 _KINDS = {"server": SpanKind.SERVER, "client": SpanKind.CLIENT, "internal": SpanKind.INTERNAL}
+# The scope an instrumented HTTP service reports its spans under on a real cluster; never the simulator.
+INSTRUMENTATION_SCOPE = "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId")
 
 
@@ -69,7 +71,7 @@ def sdk_spans(spans: Iterable[SpanRecord], namespace: str = "") -> list[Readable
                 trace_flags=TraceFlags(TraceFlags.SAMPLED),
             )
             context = trace.set_span_in_context(NonRecordingSpan(parent))
-        tracer = provider.get_tracer("medic.evals.world")
+        tracer = provider.get_tracer(INSTRUMENTATION_SCOPE)
         span = tracer.start_span(
             record.name,
             context=context,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evals.durations import parse_duration
-from evals.scenario import CrashloopParams, MemoryLeakParams, NodePressureParams, Scenario
+from evals.scenario import MemoryLeakParams, NodePressureParams, Scenario
 from evals.world.grid import Grid, stable_token, to_ms
 
 # Kubernetes' SafeEncodeString alphabet (no vowels, no confusable characters).
@@ -115,9 +115,8 @@ def _revisions(scenario: Scenario, grid: Grid, service: str, index: int) -> list
         if kind == "bad_deploy" and params.get("image_tag"):
             tag = str(params["image_tag"])
         env = revisions[-1].env
-        if kind == "crashloop":
-            reason = CrashloopParams.model_validate(params).reason
-            env = (*env[:2], ("APP_CONFIG", "/etc/app/config-v2.yaml"), ("CONFIG_ERROR_HINT", reason))
+        if kind == "crashloop":  # only the config file changes; what is wrong in it, only the app's log says
+            env = (*env[:2], ("APP_CONFIG", "/etc/app/config-v2.yaml"))
         revisions.append(Revision(number, _rs_hash(scenario, service, number), start_ms, tag, env, kind))
     return revisions
 

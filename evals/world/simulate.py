@@ -8,6 +8,8 @@ Kubernetes objects, pod logs and trace spans. The same scenario always gives the
 from __future__ import annotations
 
 from evals.scenario import Scenario
+from evals.world.alerts import alert_families
+from evals.world.baseline import apply_baseline
 from evals.world.faults import build_effects
 from evals.world.grid import Grid
 from evals.world.kube import build_objects
@@ -23,11 +25,12 @@ def simulate(scenario: Scenario) -> World:
     grid = Grid.for_scenario(scenario)
     plans = plan_pods(scenario, grid)
     effects = build_effects(scenario, grid, plans)
+    apply_baseline(scenario, grid, plans, effects)
     state = simulate_load(scenario, grid, plans, effects)
     return World(
         scenario=scenario,
         timestamps=grid.ts_ms.copy(),
-        families=build_families(scenario, grid, plans, state, effects),
+        families=[*build_families(scenario, grid, plans, state, effects), *alert_families(scenario, grid)],
         objects=build_objects(scenario, grid, plans, effects),
         logs=build_logs(scenario, grid, plans, state, effects),
         spans=build_spans(scenario, grid, plans, state, effects),

@@ -16,6 +16,7 @@ from evals.world.grid import Grid
 from evals.world.load import CLIENT_TIMEOUT_MS, NETWORK_MS, RETRANSMIT_MS, LoadState, saturation_errors
 from evals.world.logs import route
 from evals.world.model import SpanRecord
+from evals.world.planted import plant_spans
 from evals.world.pods import ServicePods
 
 TRACES_PER_MINUTE = 2  # per entry service
@@ -95,12 +96,34 @@ class _Walk:
     def client(
         self, caller: str, pod: str, callee: str, i: int, start_ns: int, trace: int, parent: int
     ) -> tuple[int, bool]:
+        """The call from `caller` to `callee`: one attempt, or, with a client policy (realism), up to
+        1 + retries attempts one after the other, each cut off at the timeout."""
+        timeout_ms, retries = self.scenario.realism.client(caller)
+        end_ns, failed = self.attempt(caller, pod, callee, i, start_ns, trace, parent, timeout_ms, 0)
+        for resend in range(1, retries + 1):
+            if not failed:
+                break
+            end_ns, failed = self.attempt(caller, pod, callee, i, end_ns, trace, parent, timeout_ms, resend)
+        return end_ns, failed
+
+    def attempt(
+        self,
+        caller: str,
+        pod: str,
+        callee: str,
+        i: int,
+        start_ns: int,
+        trace: int,
+        parent: int,
+        timeout_ms: float | None,
+        resend: int,
+    ) -> tuple[int, bool]:
         span_id = self.new_id(64)
         loss = self.moment(i).loss.get(callee, 0.0)
         draw = self.rng.random()
         hop_ns = int(NETWORK_MS / 2 * 1e6)
         if draw < loss / 2:  # lost for good: the client gives up
-            end_ns, failed = start_ns + int(CLIENT_TIMEOUT_MS * 1e6), True
+            end_ns, failed = start_ns + int((timeout_ms or CLIENT_TIMEOUT_MS) * 1e6), True
         else:
             extra = int(RETRANSMIT_MS * 1e6) if draw < loss else 0
             if self.scenario.topology.services[callee].has_pods:
@@ -109,7 +132,11 @@ class _Walk:
             else:
                 took = self.moment(i).external_ms[callee] * math.exp(self.rng.normal(0, 0.35))
                 end_ns, failed = start_ns + extra + int((took + NETWORK_MS) * 1e6), False
-        self._record(trace, span_id, parent, caller, pod, callee, "client", start_ns, end_ns, failed)
+        more: dict[str, str | int | float | bool] = {"http.request.resend_count": resend} if resend else {}
+        if timeout_ms is not None and end_ns - start_ns > timeout_ms * 1e6:  # the client gave up
+            end_ns, failed = start_ns + int(timeout_ms * 1e6), True
+            more.update({"error.type": "timeout", "http.response.status_code": 504})
+        self._record(trace, span_id, parent, caller, pod, callee, "client", start_ns, end_ns, failed, more)
         return end_ns, failed
 
     def _record(
@@ -124,6 +151,7 @@ class _Walk:
         start_ns: int,
         end_ns: int,
         failed: bool,
+        more: dict[str, str | int | float | bool] | None = None,
     ) -> None:
         """One span with the HTTP semantic-convention attributes; a client span names its callee."""
         attributes: dict[str, str | int | float | bool] = {
@@ -136,6 +164,7 @@ class _Walk:
             attributes["http.route"] = route(route_of)
         else:
             attributes["server.address"] = route_of
+        attributes.update(more or {})
         self.spans.append(
             SpanRecord(
                 trace_id=trace,
@@ -166,4 +195,4 @@ def build_spans(
             moment = at_ms + int(walk.rng.integers(0, every_ms))
             i = grid.latest(moment)  # only pods that already exist at that moment serve it
             walk.server(service, i, moment * 1_000_000, walk.new_id(128), None)
-    return walk.spans
+    return plant_spans(scenario, walk.spans)

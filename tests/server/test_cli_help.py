@@ -23,6 +23,7 @@ HEAVY = (
     "kubernetes",
     "psycopg",
     "mcp",
+    "deepeval",
 )
 
 # Renders help the way `medic` does, then reports which heavy top-level packages got imported.

@@ -64,7 +64,10 @@ def test_eval_scores_a_scenario_and_a_recording_side_by_side(tmp_path: Path) -> 
     assert not unlabelled["scored"] and unlabelled["predicted"][0]["service"] == CAUSE, "run and reported"
     summary = report["summary"]
     assert (summary["n"], summary["unscored"], summary["failed"], summary["ac_at_1"]) == (3, 1, 0, 1.0)
-    assert "| shop-unlabelled | bad_deploy on cart | — | — | — | — |" in out.with_suffix(".md").read_text()
+    assert (
+        "| shop-unlabelled | recorded | bad_deploy on cart | — | — | — | — |"
+        in out.with_suffix(".md").read_text()
+    )
 
 
 def test_eval_refuses_a_folder_that_is_not_a_recording_before_running_anything(tmp_path: Path) -> None:

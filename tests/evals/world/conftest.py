@@ -1,21 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 
 import pytest
 
-from evals.scenario import load_scenario
 from evals.world.model import World
-from evals.world.simulate import simulate
-
-
-@cache
-def _shipped(scenario_id: str) -> World:
-    return simulate(load_scenario(scenario_id))
+from tests.evals.simulated_worlds import simulated_world
 
 
 @pytest.fixture(scope="session")
 def shipped_world() -> Callable[[str], World]:
-    """The simulated World of a shipped scenario, computed once per test session."""
-    return _shipped
+    """The simulated World of a shipped scenario, computed once per test session (the cache is shared
+    with tests/evals/test_answer_not_given_away.py, which walks every scenario's world too)."""
+    return simulated_world

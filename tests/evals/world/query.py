@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -76,3 +77,11 @@ def throttled_share(world: World, service: str, start: int, stop: int) -> float:
 
 def objects(world: World, kind: str) -> list[dict[str, Any]]:
     return [o for o in world.objects if o["kind"] == kind]
+
+
+def fingerprint(world: World) -> tuple[list[tuple[str, tuple[tuple[str, str], ...], bytes]], str, str, str]:
+    """Everything the world holds, as comparable values: series bytes, objects, logs and spans."""
+    series = [(s.name, s.labels, s.values.tobytes()) for f in world.families for s in f.series]
+    logs = json.dumps([(log.pod, log.container, log.previous, log.lines) for log in world.logs])
+    spans = json.dumps([vars(s) for s in world.spans], default=str)
+    return series, json.dumps(world.objects, sort_keys=True), logs, spans

@@ -1,29 +1,21 @@
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 
 from evals.scenario import load_scenario
-from evals.world.model import World
 from evals.world.otlp import write_otlp_json
 from evals.world.simulate import simulate
-
-
-def _fingerprint(world: World) -> tuple[list[tuple[str, tuple[tuple[str, str], ...], bytes]], str, str, str]:
-    series = [(s.name, s.labels, s.values.tobytes()) for f in world.families for s in f.series]
-    logs = json.dumps([(log.pod, log.container, log.previous, log.lines) for log in world.logs])
-    spans = json.dumps([vars(s) for s in world.spans], default=str)
-    return series, json.dumps(world.objects, sort_keys=True), logs, spans
+from tests.evals.world.query import fingerprint
 
 
 def test_same_scenario_gives_a_byte_identical_world(tmp_path: Path) -> None:
     scenario = load_scenario("checkout-bad-deploy")
     first, second = simulate(scenario), simulate(scenario)
     assert np.array_equal(first.timestamps, second.timestamps)
-    assert _fingerprint(first) == _fingerprint(second)
+    assert fingerprint(first) == fingerprint(second)
     write_otlp_json(first.spans[:300], tmp_path / "a.jsonl", "boutique")
     write_otlp_json(second.spans[:300], tmp_path / "b.jsonl", "boutique")
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
@@ -33,7 +25,7 @@ def test_another_seed_gives_other_noise_but_the_same_shape() -> None:
     scenario = load_scenario("checkout-bad-deploy")
     other = simulate(scenario.model_copy(update={"seed": scenario.seed + 1}))
     base = simulate(scenario)
-    base_fp, other_fp = _fingerprint(base), _fingerprint(other)
+    base_fp, other_fp = fingerprint(base), fingerprint(other)
     assert [s[0] for s in base_fp[0]] == [s[0] for s in other_fp[0]]  # same families, same order
     memory = [
         (a, b)
