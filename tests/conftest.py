@@ -36,6 +36,7 @@ def _is_local(address: object) -> bool:
 # and its `shipped_triage`s (tests/agent/triage_driver.py): one unit of work under pytest-xdist.
 SHIPPED_WALKS = frozenset(
     {
+        "tests/agent/test_memory_sandbox.py",
         "tests/agent/test_report_chart_sandbox.py",
         "tests/agent/test_report_scenarios.py",
         "tests/agent/test_rules_degraded.py",
