@@ -7,6 +7,7 @@ is one way to wire the parts. `Agent` runs and resumes investigations and report
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from tools.backends import act_api_client, kube_api_client, open_tool_context
 from tools.config import ToolsConfig
 from tools.context import ToolContext
 from tools.contract import Evidence
+from tools.memory.model import IncidentMemory
 from tools.metrics.client import MetricsBackend
 from tools.metrics.recovery import Recovery, error_ratio_recovery
 from tools.registry import Registry, default_registry
@@ -83,7 +85,9 @@ class AgentConfig(BaseModel):
     )
 
 
-def make_planner(config: AgentConfig, registry: Registry) -> Planner:
+def make_planner(config: AgentConfig, registry: Registry, *, recall: bool = False) -> Planner:
+    """The configured planner; `recall`: a memory of past incidents is there for the rules planner to
+    ask (the OpenAI planner sees `similar_incidents` in the registry like every other tool)."""
     if config.planner == "openai":
         from agent.planners.openai_planner import OpenAIPlanner
 
@@ -94,7 +98,7 @@ def make_planner(config: AgentConfig, registry: Registry) -> Planner:
         return OpenAIPlanner(config.openai, registry)
     from agent.planners.rules import RulesPlanner
 
-    return RulesPlanner()
+    return RulesPlanner(recall=recall)
 
 
 class Agent:
@@ -250,18 +254,22 @@ def open_agent(
     config: AgentConfig,
     clock: Callable[[], datetime] = utc_now,
     wrap: Callable[[ToolContext], ToolContext] | None = None,
+    memory: IncidentMemory | None = None,
 ) -> Iterator[Agent]:
     """An agent wired to the configured backends; without Kubernetes access it has no guard. Every
     connection it opens is closed when the block ends. `wrap`, when given, transforms the tools'
-    context before any tool sees it (a recording wraps the backends this way; no tool changes)."""
+    context before any tool sees it (a recording wraps the backends this way; no tool changes).
+    `memory`: past incidents for `similar_incidents` (None: the tool says memory is not configured)."""
     with contextlib.ExitStack() as stack:
         registry = default_registry()
-        planner = make_planner(config, registry)
+        planner = make_planner(config, registry, recall=memory is not None)
         policy = load_policy(config.policy_file) if config.policy_file else load_default_policy()
         store = open_audit_store(config.audit_url)
         stack.callback(store.close)
         context = open_tool_context(config.tools, clock())
         stack.callback(context.close)
+        if memory is not None:
+            context = dataclasses.replace(context, memory=memory)
         if wrap is not None:
             context = wrap(context)
         guard = connect_guard(config, policy, AuditLog(store, clock), clock, context, stack)

@@ -88,6 +88,10 @@ class Diagnosis(BaseModel):
         default_factory=list,
         description="what the investigation looked at and found normal, for whoever takes it over",
     )
+    recalled: list[str] = Field(
+        default_factory=list,
+        description="similar past incidents weighed against today's evidence, corrections first",
+    )
 
     @property
     def top(self) -> Hypothesis | None:

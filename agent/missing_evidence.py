@@ -36,6 +36,7 @@ SOURCE_OF_TOOL: dict[str, str] = {
     "get_trace": "traces",
     "service_dependencies": "traces",
     "trace_critical_path": "traces",
+    "similar_incidents": "memory",  # past incidents: a diagnosis stands without them, said if unreadable
 }
 MAX_WHY_CHARS = 400
 

@@ -16,12 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from agent.diagnosis import Diagnosis, FaultKind, Hypothesis
 from agent.incident import Incident
+from agent.planners.memory_signature import signature_after
 from agent.report_chart import ChartInfo
 from agent.report_markdown import render_markdown
+from agent.report_similar import SimilarIncident, similar_of
 from agent.report_symptom import symptom_of
 from agent.state import Budget, InvestigationState, Proposal, Step, Usage
 from policies.guard_record import GuardRecord
 from tools.contract import Evidence, Status
+from tools.memory.model import IncidentSignature
 
 TIMELINE_SUMMARY_CHARS = 300
 TIMELINE_DETAIL_LINES = 4
@@ -235,6 +238,10 @@ class Report(BaseModel):
     budget: Budget | None = None
     metric_profile: MetricProfileUsed | None = Field(None, description="None: no metric tool ran")
     chart: ChartInfo = Field(default_factory=lambda: ChartInfo(note="no chart was rendered"))
+    similar: list[SimilarIncident] = Field(default_factory=list, description="similar past incidents")
+    signature: IncidentSignature | None = Field(
+        None, description="what this incident looked like, for the memory of past incidents"
+    )
 
     @property
     def top(self) -> Hypothesis | None:
@@ -321,4 +328,6 @@ def build_report(
         budget=state.get("budget"),
         metric_profile=metric_profile_of(state.get("steps", [])),
         chart=chart or ChartInfo(note="no chart was rendered"),
+        similar=similar_of(state.get("steps", [])),
+        signature=signature_after(state["incident"], state.get("steps", []), diagnosis),
     )

@@ -122,6 +122,19 @@ def _ruled_out(report: Report) -> list[str]:
     return ["## Ruled out", "", *(lines or ["Nothing was ruled out."]), ""]
 
 
+def _similar(report: Report) -> list[str]:
+    """Past incidents like this one, and what today's evidence made of them; nothing when none."""
+    recalled = report.diagnosis.recalled if report.diagnosis else []
+    if not report.similar and not recalled:
+        return []
+    out = ["## Similar past incidents", "", "Hypotheses checked against today's evidence, not answers.", ""]
+    out += [f"- {inline(line)}" for line in recalled]
+    for past in report.similar:
+        cite = f" ({code(past.evidence)})" if past.evidence else ""
+        out.append(f"- similarity {past.similarity:.2f}: {inline(past.line)}{cite}")
+    return [*out, ""]
+
+
 def _timeline(report: Report) -> list[str]:
     out = ["## Timeline", ""]
     if not report.timeline:
@@ -232,6 +245,7 @@ def render_markdown(report: Report, *, relative_to: Path | None = None) -> str:
         _hypotheses(report),
         _evidence(report),
         _ruled_out(report),
+        _similar(report),
         _timeline(report),
         _proposal(report),
         _chart(report, relative_to),

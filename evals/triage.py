@@ -23,6 +23,7 @@ from pydantic import JsonValue
 
 from agent.assemble import AgentConfig, Event, open_agent
 from agent.incident import Incident, incident_from_alert, incident_from_question
+from agent.planners.memory_signature import past_incident
 from agent.report import Report
 from agent.report_files import write_report
 from evals.recordings.record import RecordingStats, open_recorder
@@ -34,6 +35,7 @@ from policies.approvals import Approval
 from policies.approver import Approver
 from policies.guard_record import NoApprover
 from tools.config import ToolsConfig
+from tools.memory.local import FolderMemory
 from tools.traces.config import TracesConfig
 
 ApproveMode = Literal["prompt", "yes", "no"]
@@ -118,9 +120,12 @@ def triage(
     on_event: Callable[[Event], None] = lambda event: None,
     ask: Ask = lambda payload: NoApprover(why="nobody to ask"),
     record: Path | None = None,
+    memory: Path | None = None,
 ) -> TriageResult:
     """Sandbox up, investigate, report, guarded remediation, sandbox down (also on failure). With
-    `record`, what the investigation read is written there as a recording before the sandbox goes."""
+    `record`, what the investigation read is written there as a recording before the sandbox goes.
+    With `memory`, a local memory folder: `similar_incidents` reads past incidents from it and the
+    finished incident is remembered there (feedback: `medic incident feedback ID --memory DIR`)."""
     case = as_replayable(ref)
     started = time.monotonic()
     name = own_sandbox_name(case)
@@ -138,7 +143,8 @@ def triage(
 
         recording = None
         with open_recorder(record, config.tools) as recorder:
-            with open_agent(config, wrap=recorder.wrap if recorder else None) as agent:
+            past = FolderMemory(memory) if memory is not None else None
+            with open_agent(config, wrap=recorder.wrap if recorder else None, memory=past) as agent:
                 investigation_started = time.monotonic()
                 values = agent.run(incident, config.budget, on_event, decide)
                 wall_s = time.monotonic() - investigation_started
@@ -146,6 +152,8 @@ def triage(
             if recorder is not None and record is not None:
                 recording = recorder.write(record, case_manifest(case, recorder, datetime.now(UTC)))
         report = write_report(values, tools=config.tools, planner=planner, wall_s=wall_s, out_dir=out_dir)
+        if past is not None and report.signature is not None:
+            past.remember(past_incident(report.incident, report.verdict, report.diagnosis, report.signature))
         return TriageResult(
             case=case, report=report, wall_s=time.monotonic() - started, out_dir=out_dir, recording=recording
         )

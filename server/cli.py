@@ -68,11 +68,13 @@ def _register() -> None:
     from server.cli_bench import bench_app
     from server.cli_eval import eval_command
     from server.cli_import import import_app
+    from server.cli_incident import incident_app
     from server.cli_mcp import mcp_command
     from server.cli_policy import policy_app
     from server.cli_sandbox import sandbox_app
     from server.cli_serve import serve_command
     from server.cli_triage import investigate_command, triage_command
+    from server.cli_watch import bench_watch_command, watch_command
 
     app.command("triage")(triage_command)
     app.command("investigate")(investigate_command)
@@ -82,8 +84,11 @@ def _register() -> None:
     app.add_typer(sandbox_app, name="sandbox")
     app.add_typer(audit_app, name="audit")
     app.add_typer(bench_app, name="bench")
+    app.command("watch")(watch_command)
+    bench_app.command("watch")(bench_watch_command)
     app.add_typer(policy_app, name="policy")
     app.add_typer(import_app, name="import")
+    app.add_typer(incident_app, name="incident")
 
 
 _register()

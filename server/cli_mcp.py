@@ -27,7 +27,8 @@ def mcp_command(
     from server.mcp.identity import TokenFileError, stdio_principal
 
     settings = _settings(None)
-    service = settings.service_config()
+    # an assistant's short-lived process takes no watch shards: each start and stop would move them
+    service = settings.service_config().model_copy(update={"watch": None})
     if worker is not None:
         service = service.model_copy(update={"run_worker": worker})
     try:

@@ -98,6 +98,13 @@ def triage_command(
             "--record", help="also write a recording of what the investigation read into this new folder"
         ),
     ] = None,
+    memory: Annotated[
+        Path | None,
+        typer.Option(
+            help="a local memory of past incidents: similar ones are recalled and this one remembered "
+            "(feedback: medic incident feedback ID --memory DIR)"
+        ),
+    ] = None,
 ) -> None:
     """Sandbox up (a scenario's world or a recording), investigate, report, guarded remediation,
     sandbox down.
@@ -126,6 +133,7 @@ def triage_command(
             on_event=Progress(console, quiet=as_json),
             ask=ask_on_terminal(console),
             record=record,
+            memory=memory,
         )
     except LOAD_ERRORS as exc:  # also a recording's part, read as it is replayed
         raise fail(str(exc), code=2) from None

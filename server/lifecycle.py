@@ -2,8 +2,9 @@
 /mcp) and `medic mcp` (stdio) share the incident store, the work queue, the chat and the worker.
 
 Opening them starts the worker unless this process only serves (`run_worker=False`: another replica
-investigates); closing stops claiming work and lets in-flight steps finish, whatever does not is
-resumed by the next replica to claim it.
+investigates), and the watch loop on this replica's shards when it is enabled (`server/watch/`);
+closing stops claiming work and lets in-flight steps finish, whatever does not is resumed by the next
+replica to claim it, and gives the watch's shards back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from server.metrics import ServiceMetrics
 from server.service_config import ServiceConfig
 from server.store.engine import database_url, open_engine
 from server.store.incidents import IncidentStore
+from server.store.memory import StoreMemory
 from server.store.queue import WorkQueue
 from server.telemetry import flush_tracing
 from server.worker import Worker
@@ -55,10 +57,32 @@ def open_services(service: ServiceConfig, agent: AgentConfig) -> Iterator[Servic
             metrics=metrics,
         )
         if service.run_worker:
-            running = stack.enter_context(open_agent(agent))
+            # the service's memory of past incidents is its own store (server/store/memory.py)
+            running = stack.enter_context(open_agent(agent, memory=StoreMemory(engine)))
             worker = Worker(
                 running, store, queue, service.worker, tools=agent.tools, budget=agent.budget, metrics=metrics
             )
             worker.start()
             stack.callback(worker.stop)
+        if service.watch is not None:  # stopped before the worker: its last incidents are queued
+            _watch(service, agent, services, stack)
         yield services
+
+
+def _watch(
+    service: ServiceConfig, agent: AgentConfig, services: Services, stack: contextlib.ExitStack
+) -> None:
+    """The watch loop on this replica's shards, opening what it detects through the alert intake."""
+    from server.watch.intake import open_detected
+    from server.watch.sharded import running_watch
+
+    assert service.watch is not None
+    stack.enter_context(
+        running_watch(
+            service.watch,
+            services.store.engine,
+            agent.tools,
+            agent.runbook_file,
+            lambda detection: open_detected(services, detection),
+        )
+    )

@@ -20,7 +20,7 @@ from agent.runbook import DEFAULT_RUNBOOK_PATH
 from agent.state import Budget
 from policies.approver import Approver
 from server.auth import TokenGrant
-from server.service_config import McpConfig, ServiceConfig, WorkerConfig
+from server.service_config import McpConfig, ServeWatchConfig, ServiceConfig, ShardConfig, WorkerConfig
 from server.slack.config import ChannelRoute, SlackConfig, SlackRoles
 from server.telemetry import TelemetryConfig
 from tools.config import ToolsConfig
@@ -29,6 +29,7 @@ from tools.traces.config import TracesConfig
 
 if TYPE_CHECKING:  # the agent pulls in the graph and LLM libraries: imported when a command needs it
     from agent.assemble import AgentConfig
+    from server.watch.config import WatchConfig
 
 
 class Settings(BaseSettings):
@@ -150,11 +151,36 @@ class Settings(BaseSettings):
     )
     otel_service_name: str = Field("medic", validation_alias="OTEL_SERVICE_NAME")
 
+    # `medic watch` (server/watch/): the detection loop ahead of the pager.
+    watch_namespaces: list[str] = Field(default_factory=list, description="JSON list; empty: every namespace")
+    watch_step_s: float = Field(30.0, ge=1, le=3600, description="seconds between two steps of the loop")
+    watch_horizon_s: float = Field(7200.0, gt=0, le=604_800, description="saturation forecast horizon")
+    watch_enabled: bool = Field(False, description="`medic serve` runs the watch loop on its share of shards")
+    watch_shards: int = Field(32, ge=1, le=4096, description="shards the services are split into (fixed)")
+    watch_lease_s: float = Field(
+        90.0, ge=1, le=3600, description="a dead replica's shards are taken over after this (> step)"
+    )
+
     # The sandbox (DESIGN §3.7).
     sandbox_dir: Path = Field(Path(".medic/sandbox"), description="state of running sandboxes")
     prometheus_bin: str = "prometheus"
     promtool_bin: str = "promtool"
     sandbox_start_timeout_s: float = Field(60.0, gt=0, le=600)
+
+    def watch_config(self) -> WatchConfig:
+        from server.watch.config import ForecastRule, WatchConfig
+
+        return WatchConfig(
+            namespaces=self.watch_namespaces,
+            step_s=self.watch_step_s,
+            forecast=ForecastRule(horizon_s=self.watch_horizon_s),
+        )
+
+    def serve_watch_config(self) -> ServeWatchConfig:
+        return ServeWatchConfig(
+            loop=self.watch_config(),
+            shards=ShardConfig(count=self.watch_shards, lease_s=self.watch_lease_s),
+        )
 
     def approver_seat(self) -> Approver:
         """Who answers approvals from this CLI, with the roles the deployment grants that seat."""
@@ -197,6 +223,7 @@ class Settings(BaseSettings):
             approval_ttl_s=self.approval_ttl_s,
             slack=self.slack_config(),
             mcp=McpConfig(page_size=self.mcp_page_size),
+            watch=self.serve_watch_config() if self.watch_enabled else None,
             worker=WorkerConfig(
                 concurrency=self.worker_concurrency,
                 lease_s=self.lease_s,

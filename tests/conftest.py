@@ -45,6 +45,7 @@ SHIPPED_WALKS = frozenset(
     {
         "tests/evals/test_answer_not_given_away.py",
         "tests/evals/world/test_shipped.py",
+        "tests/agent/test_memory_sandbox.py",
         "tests/agent/test_report_chart_sandbox.py",
         "tests/agent/test_report_scenarios.py",
         "tests/agent/test_rules_degraded.py",
@@ -56,7 +57,7 @@ SHIPPED_WALKS = frozenset(
 )
 
 # A module of long tests with no module fixtures, each test a unit of its own so both workers share it.
-ONE_BY_ONE = frozenset({"tests/evals/recordings/test_record_round_trip.py"})
+ONE_BY_ONE = frozenset({"tests/evals/recordings/test_record_round_trip.py", "tests/evals/test_runner.py"})
 
 
 @pytest.hookimpl(optionalhook=True)

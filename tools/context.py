@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from tools.config import ToolsConfig
 from tools.kube.client import KubeReader
+from tools.memory.model import IncidentMemory
 from tools.metrics.client import MetricsBackend
 from tools.metrics.profiles import ProfileCache
 from tools.traces.backend import TraceBackend
@@ -25,6 +26,8 @@ class ToolContext:
     kube: KubeReader | None = None
     traces: TraceBackend | None = None
     config: ToolsConfig = field(default_factory=ToolsConfig)
+    # past incidents for `similar_incidents`; None: no memory configured (the tool says so, no error)
+    memory: IncidentMemory | None = field(default=None, compare=False)
     # the metric profile detected per as_of: shared by the copies `dataclasses.replace` makes per step
     profiles: ProfileCache = field(default_factory=ProfileCache, compare=False, repr=False)
 

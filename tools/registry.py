@@ -111,6 +111,7 @@ def default_registry() -> Registry:
     from tools.kube.logs import pod_logs
     from tools.kube.nodes import kube_nodes
     from tools.kube.tools import kube_events, kube_pods, kube_workload
+    from tools.memory.tool import similar_incidents
     from tools.metrics.discovery import firing_alerts, prom_label_values, prom_list_metrics
     from tools.metrics.golden import golden_signals
     from tools.metrics.query import prom_query
@@ -141,6 +142,8 @@ def default_registry() -> Registry:
         rank_root_causes,
         anomaly_score,
         forecast_saturation,
+        # memory of past incidents (tools/memory/): hypotheses to verify, never answers
+        similar_incidents,
         # action tools (return an ActionRequest, executed only through policies/guard.py): add here
     ]
     # ---- end of the tool list ------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from agent.planners.findings import (
     steps_of,
 )
 from agent.planners.look_further import diagnose_unranked
+from agent.planners.memory_check import memory_call_args, weigh_memory
 from agent.planners.ruled_out import ruled_out
 from agent.state import PlannerView, ToolCall
 from tools.metrics.units import fmt_sigmas
@@ -115,6 +116,10 @@ class RulesPlanner:
 
     name = "rules"
 
+    def __init__(self, *, recall: bool = False) -> None:
+        # recall: a memory of past incidents is configured; ask it once there is a candidate
+        self.recall = recall
+
     def plan(self, view: PlannerView) -> Plan:
         round_no = _round_of(view)
         budget = min(MAX_CALLS, view.budget.max_tool_calls) - view.usage.tool_calls
@@ -169,10 +174,21 @@ class RulesPlanner:
         if target is not None:
             pod, previous = target
             add("pod_logs", namespace=ns, pod=pod, previous=previous, grep=LOG_GREP)
+        memory_args = self._memory_args(view, candidates)
+        if memory_args is not None:
+            add("similar_incidents", **memory_args)
         return calls
 
+    def _memory_args(self, view: PlannerView, candidates: list[Findings]) -> dict[str, JsonValue] | None:
+        """Past incidents like this one, asked with the top candidate's fault kind as it stands now."""
+        if not self.recall or not candidates:
+            return None
+        top = top_candidates(view)[0]  # a fresh copy: kube facts are added to it once
+        add_kube_facts(top, view)
+        return memory_call_args(view, classify(top).kind)
+
     def diagnose(self, view: PlannerView) -> DiagnosisResult:
-        return DiagnosisResult(diagnosis=diagnose(view))
+        return DiagnosisResult(diagnosis=weigh_memory(diagnose(view), view))
 
 
 def diagnose(view: PlannerView) -> Diagnosis:

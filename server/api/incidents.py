@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, Field, JsonValue, model_validator
 from agent.incident import AlertmanagerAlert, incident_from_alert, incident_from_question
 from server import operations
 from server.deps import Responder, ServicesDep, Viewer
+from server.feedback import FeedbackIn, record_feedback
 from server.store.models import IncidentRecord, IncidentState, TimelineEntry
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
@@ -49,12 +50,6 @@ class IncidentView(BaseModel):
 class IncidentPage(BaseModel):
     incidents: list[IncidentRecord]
     next: str | None = Field(None, description="pass as `before` for the next page")
-
-
-class Feedback(BaseModel):
-    verdict: Literal["right", "wrong"]
-    true_cause: str | None = Field(None, max_length=500)
-    notes: str = Field("", max_length=4000)
 
 
 @router.post("", status_code=202, response_model=IncidentRecord)
@@ -123,11 +118,9 @@ async def follow_incident(
 
 @router.post("/{incident_id}/feedback", status_code=201, response_model=dict[str, JsonValue])
 def give_feedback(
-    incident_id: str, body: Feedback, caller: Responder, svc: ServicesDep
+    incident_id: str, body: FeedbackIn, caller: Responder, svc: ServicesDep
 ) -> dict[str, JsonValue]:
-    svc.store.add_feedback(
-        incident_id, by=caller.subject, verdict=body.verdict, true_cause=body.true_cause, notes=body.notes
-    )
-    cause = f"; true cause: {body.true_cause}" if body.true_cause else ""
-    svc.store.add_event(incident_id, "feedback", f"{caller.subject}: the verdict was {body.verdict}{cause}")
-    return {"recorded": True}
+    """Was the verdict right or wrong, the true cause (service and fault kind), what fixed it, notes:
+    kept with the incident and recalled when a similar incident returns."""
+    line = record_feedback(svc.store, incident_id, body, by=caller)
+    return {"recorded": True, "timeline": line}

@@ -17,6 +17,7 @@ from pathlib import Path
 from agent.assemble import AgentConfig
 from server.deps import Services
 from server.service_config import McpConfig, ServiceConfig
+from server.store.memory import StoreMemory
 from server.store.proposals import ProposalStore
 from tools.backends import open_tool_context
 from tools.context import ToolContext
@@ -41,6 +42,8 @@ class Door:
 def open_door(services: Services, agent: AgentConfig, service: ServiceConfig) -> Iterator[Door]:
     """The door over `services`, with the configured backends open until the block ends."""
     context = open_tool_context(agent.tools, datetime.now(UTC))
+    # `similar_incidents` over MCP reads the service's memory of past incidents (its incident store)
+    context = dataclasses.replace(context, memory=StoreMemory(services.store.engine))
     try:
         yield Door(
             services=services,

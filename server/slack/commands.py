@@ -16,6 +16,7 @@ from pydantic import JsonValue
 
 from agent.incident import incident_from_question
 from server.auth import RouteRole
+from server.feedback import record_feedback
 from server.operations import open_incident
 from server.slack import blocks as bk
 from server.slack.command_text import HELP, BadCommand, Command, parse
@@ -34,12 +35,14 @@ NEEDS: dict[str, RouteRole] = {
     "triage": "responder",
     "status": "viewer",
     "list": "viewer",
+    "feedback": "responder",
 }
 ACKS = {
     "ask": "🔎 Investigating… the incident's thread follows in this channel.",
     "triage": "🔎 Looking for that alert's incident…",
     "status": "Looking it up…",
     "list": "Looking up open incidents…",
+    "feedback": "Recording your feedback…",
 }
 
 
@@ -79,6 +82,11 @@ async def _do(rt: SlackRuntime, command: Command, person: SlackPerson, channel: 
         return "*Open incidents*\n" + bk.bullets(lines, 3500, empty="none")
     if command.kind == "status":
         return await _status(rt, command, channel)
+    if command.kind == "feedback" and command.feedback is not None:
+        line = await asyncio.to_thread(
+            record_feedback, rt.svc.store, command.argument, command.feedback, by=person.principal
+        )
+        return f"Thanks, recorded on `{command.argument}`: {bk.escape(line)}"
     if command.kind == "triage":
         found = await asyncio.to_thread(_alert_incident, rt, command.argument)
         if found is not None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from server.store.schema import metadata
 
@@ -30,7 +31,28 @@ def open_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
     metadata.create_all(engine)
+    add_new_columns(engine)
     return engine
+
+
+def add_new_columns(engine: Engine) -> None:
+    """The store's one kind of migration: a nullable column added to a table after databases with the
+    table already existed (`create_all` creates missing tables, never missing columns). Adding a
+    nullable column is the same statement on SQLite and PostgreSQL, and is safe while old replicas
+    still run; two replicas racing to add it leave one column."""
+    inspector = inspect(engine)
+    for table in metadata.sorted_tables:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+            except DBAPIError:  # another replica added it first
+                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
 
 
 def _sqlite_pragmas(connection: object, _record: object) -> None:

@@ -240,7 +240,16 @@ class IncidentStore:
             ]
 
     def add_feedback(
-        self, incident_id: str, *, by: str, verdict: str, true_cause: str | None, notes: str
+        self,
+        incident_id: str,
+        *,
+        by: str,
+        verdict: str,
+        true_cause: str | None,
+        notes: str,
+        cause_service: str | None = None,
+        cause_kind: str | None = None,
+        fixed_by: str | None = None,
     ) -> None:
         self.get(incident_id)
         with self.engine.begin() as conn:
@@ -252,6 +261,9 @@ class IncidentStore:
                     verdict=verdict,
                     true_cause=true_cause,
                     notes=notes,
+                    cause_service=cause_service,
+                    cause_kind=cause_kind,
+                    fixed_by=fixed_by,
                 )
             )
 

@@ -100,6 +100,10 @@ feedback = Table(
     Column("verdict", String(16), nullable=False),
     Column("true_cause", String(500)),
     Column("notes", Text, nullable=False, default=""),
+    # added for the memory of past incidents: nullable, so `engine.add_new_columns` adds them in place
+    Column("cause_service", String(253)),
+    Column("cause_kind", String(64)),
+    Column("fixed_by", Text),
 )
 
 slack_threads = Table(
@@ -128,4 +132,29 @@ proposals = Table(
     Column("proposed_at", DateTime(timezone=True), nullable=False),
     Column("taken", Integer, nullable=False, default=0),
     Index("medic_proposals_incident", "incident_id", "taken"),
+)
+
+# `medic watch` inside `medic serve` (server/watch/shards.py): the services of the watched namespaces
+# are split into `shards` fixed shards; a replica holds a shard while `lease_until` lies ahead, renews
+# it every step, and keeps the shard's detector checkpoint in the same row, so whoever takes the shard
+# over continues from it and a replica that lost the lease can no longer overwrite it.
+watch_shards = Table(
+    "medic_watch_shards",
+    metadata,
+    Column("shards", Integer, primary_key=True, doc="the shard count this row belongs to"),
+    Column("shard", Integer, primary_key=True),
+    Column("owner", String(200)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("states", JSON, doc="the watch loop's checkpoint of this shard: {key: JSON text}"),
+    Column("saved_at", DateTime(timezone=True)),
+    Column("saved_by", String(200)),
+)
+
+# The replicas taking part in the watch, so each knows its fair share (shards / live members).
+watch_members = Table(
+    "medic_watch_members",
+    metadata,
+    Column("owner", String(200), primary_key=True),
+    Column("shards", Integer, nullable=False),
+    Column("alive_until", DateTime(timezone=True), nullable=False),
 )

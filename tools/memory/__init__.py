@@ -1,0 +1,1 @@
+"""A memory of past incidents: their signatures, verdicts and what responders said about them."""
