@@ -31,6 +31,7 @@ from agent.planners.degraded_facts import (
     RECENT_MINUTES,
     Suspect,
     TraceGraph,
+    alerted_and_callees,
     deployment_of,
     namespace_pods,
     pod_problem,
@@ -77,6 +78,10 @@ def plan_round(view: PlannerView, round_no: int) -> list[Call]:
             calls += [
                 ("find_traces", {"service": s, "lookback_minutes": RECENT_MINUTES})
                 for s in view.incident.services[:1]
+            ]
+        if not metrics_unavailable(view):  # the ranking ran and named nothing: are they saturated?
+            calls += [
+                ("workload_saturation", {"workload": w, "namespace": ns}) for w in alerted_and_callees(view)
             ]
         return calls
     found = suspects(view)
@@ -157,7 +162,9 @@ def _hypothesis(
     because = suspect.because + suspect.seen_in_traces
     rollout = rollouts.get(suspect.service or "")
     kind: FaultKind | None
-    if verdict.kind in KUBE_EVIDENT and (f.entity_kind != "service" or _kube_shows(f)):
+    if (verdict.kind in KUBE_EVIDENT and (f.entity_kind != "service" or _kube_shows(f))) or (
+        verdict.kind == "cpu_hog" and (f.cpu_at_limit or f.throttled)  # the pods' own saturation
+    ):
         kind, confidence = verdict.kind, verdict.confidence
         because = verdict.because + suspect.seen_in_traces
         evidence += [i for fact in verdict.facts for i in f.evidence.get(fact, []) if i not in evidence]

@@ -25,6 +25,8 @@ FAILING_GROWTH = 1.5  # ... and this many times more than over the baseline wind
 SLOW_GROWTH = 1.5  # an edge whose median latency grew this much ...
 SLOW_MIN_MS = 20.0  # ... and by at least this many milliseconds
 ROLLOUT_WINDOW = timedelta(hours=1)  # a rollout this recent is a suspect's likely trigger
+MAX_SATURATION_CHECKS = 4  # the alerted service and its first callees
+SATURATION_FLAGS = ("CPU at its limit", "CPU throttled", "memory at its limit")  # workload_saturation's words
 
 
 class Suspect(BaseModel):
@@ -247,10 +249,36 @@ def recent_rollouts(view: PlannerView) -> dict[str, tuple[datetime, list[str]]]:
     return found
 
 
+def alerted_and_callees(view: PlannerView) -> list[str]:
+    """The alerted services and the services they call (recent traces), at most MAX_SATURATION_CHECKS:
+    where a slow creep the ranking's window cannot see would first saturate."""
+    alerted = list(view.incident.services)
+    graph = trace_graph(view)
+    callees = [c for s in alerted for c in graph.callees(set(graph.recent), s)]
+    return list(dict.fromkeys(alerted + callees))[:MAX_SATURATION_CHECKS]
+
+
+def saturation_suspects(view: PlannerView) -> list[Suspect]:
+    """Workloads whose pods run at a CPU or memory limit or are throttled (`workload_saturation`)."""
+    out: dict[str, Suspect] = {}
+    for step in steps_of(view, "workload_saturation"):
+        workload = str(step.call.args.get("workload") or "")
+        for pod in rows(step.data.get("pods")):
+            flags = [f for f in SATURATION_FLAGS if f in str(pod.get("flags"))]
+            if workload and flags:
+                suspect = out.setdefault(workload, Suspect(entity=workload, service=workload))
+                suspect.add(
+                    40 if not suspect.because else 2,
+                    f"pod {pod.get('pod')}: {', '.join(flags)}",
+                    step.evidence[:2],
+                )
+    return list(out.values())
+
+
 def suspects(view: PlannerView) -> list[Suspect]:
     """Every suspect, facts about the same entity merged, the strongest first (ties by name)."""
     merged: dict[str, Suspect] = {}
-    for suspect in kube_suspects(view) + trace_suspects(view, trace_graph(view)):
+    for suspect in kube_suspects(view) + saturation_suspects(view) + trace_suspects(view, trace_graph(view)):
         if suspect.entity not in merged:
             merged[suspect.entity] = suspect
             continue

@@ -4,7 +4,9 @@ An alert that fires while no entity's signals clear the ranking's bar is not "no
 four tool calls: the fault may sit where the ranking's signals do not reach (a pod that crashes between
 scrapes, a dependency without metrics, a slowdown only the traces show). The rules planner then runs
 the namespace survey of `agent.planners.degraded` (every pod, the events, the nodes, the trace graph
-against its baseline, the alerted service's slowest traces) and the suspects' rollouts, pods and logs.
+against its baseline, the alerted service's slowest traces, the saturation of the alerted service and
+of what it calls: a slow creep older than the ranking's window shows there first) and the suspects'
+rollouts, pods and logs.
 
 - Something stands out: hypotheses from what Kubernetes and the traces show, capped below CONFIRMED
   (the metrics did not see it).
@@ -21,7 +23,15 @@ from agent.planners.findings import steps_of
 from agent.state import PlannerView, Step
 
 FIRST_ROUND_TOOLS = ("rank_root_causes", "golden_signals", "firing_alerts")
-SURVEY_TOOLS = ("kube_pods", "kube_events", "kube_nodes", "service_dependencies", "find_traces", "pod_logs")
+SURVEY_TOOLS = (
+    "kube_pods",
+    "kube_events",
+    "kube_nodes",
+    "workload_saturation",
+    "service_dependencies",
+    "find_traces",
+    "pod_logs",
+)
 CHECKED_CHARS = 160
 
 

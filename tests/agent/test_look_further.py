@@ -145,3 +145,46 @@ def test_a_question_with_nothing_found_and_no_alert_firing_is_healthy_with_what_
         "firing_alerts",
         "kube_pods",
     }
+
+
+def _calls_from_web(*callees: str) -> Step:
+    edges: list[JsonValue] = [
+        {"caller": "web", "callee": c, "calls": 30, "error_ratio": 0.0, "p50_ms": 20.0} for c in callees
+    ]
+    return _step(
+        "r1-1-service_dependencies",
+        "service_dependencies",
+        {"lookback_minutes": 15},
+        {"edges": edges},
+        "edges",
+    )
+
+
+def _saturation(workload: str, *flags: str) -> Step:
+    pod: dict[str, JsonValue] = {"pod": f"{workload}-5d9f-abcde", "flags": list(flags)}
+    return _step(
+        f"r2-9-workload_saturation-{workload}",
+        "workload_saturation",
+        {"workload": workload, "namespace": NS},
+        {"pods": [pod]},
+        f"{workload}: 1 pod" + (f", {', '.join(flags)}" if flags else ""),
+    )
+
+
+def test_the_survey_reads_the_saturation_of_the_alerted_service_and_what_it_calls() -> None:
+    plan = RulesPlanner().plan(_view([_quiet_ranking(), _calls_from_web("auction", "pricing")]))
+    checked = [c.args["workload"] for c in plan.calls if c.tool == "workload_saturation"]
+    assert checked == ["web", "auction", "pricing"]
+
+
+def test_a_callee_at_its_cpu_limit_the_ranking_missed_is_a_cpu_fault_below_confirmed() -> None:
+    """A slow creep that began before the ranking's window: its baseline already holds the creep, but the
+    pods' own state says they are saturated."""
+    steps = [_quiet_ranking(), _calls_from_web("auction"), *_survey(_pod("web-5d9f-abcde"))]
+    hot = _view([*steps, _saturation("web"), _saturation("auction", "CPU at its limit", "CPU throttled")])
+    top = RulesPlanner().diagnose(hot).diagnosis.top
+    assert top is not None and (top.service, top.fault_kind) == ("auction", "cpu_hog"), top
+    assert top.label != "CONFIRMED" and "workload_saturation:r2-9-workload_saturation-auction" in top.evidence
+    calm = RulesPlanner().diagnose(_view([*steps, _saturation("web"), _saturation("auction")])).diagnosis
+    assert calm.top is None and calm.summary.startswith("INCONCLUSIVE")
+    assert any(c.startswith("workload_saturation:") for c in calm.checked)
