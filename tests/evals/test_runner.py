@@ -134,14 +134,24 @@ def test_ctrl_c_brings_every_sandbox_down(tmp_path: Path) -> None:
     medic = Path(sys.executable).parent / "medic"
     command = [str(medic), "eval", "--scenarios", str(suite(tmp_path, BAD_DEPLOY)), "--jobs", "2"]
     command += ["--out", str(tmp_path / "out" / "report.json")]
-    run = subprocess.Popen(command, env=env, cwd=tmp_path, start_new_session=True, stdout=subprocess.DEVNULL)
+    log = tmp_path / "eval.log"
+    run = subprocess.Popen(
+        command,
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        # as from a terminal: a pytest-xdist worker ignores SIGINT, and a child inherits that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 120
         while not any('"info": {' in p.read_text() for p in state_dir.glob("*/state.json")):
             assert run.poll() is None and time.monotonic() < deadline, "the sandbox never came up"
             time.sleep(0.2)
         os.killpg(run.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends: the whole process group
-        assert run.wait(timeout=90) != 0
+        assert run.wait(timeout=90) != 0, log.read_text()[-2000:]
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
