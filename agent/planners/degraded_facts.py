@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, JsonValue
 from agent.diagnosis import EntityKind
 from agent.planners.findings import num, parse_time, rows, steps_of
 from agent.state import PlannerView, Step
+from tools.metrics.saturation import CPU_AT_LIMIT, CPU_THROTTLED, MEMORY_AT_LIMIT
 
 RECENT_MINUTES = 15  # the trace window of the rules planner's first round
 BASELINE_MINUTES = 120
@@ -26,7 +27,7 @@ SLOW_GROWTH = 1.5  # an edge whose median latency grew this much ...
 SLOW_MIN_MS = 20.0  # ... and by at least this many milliseconds
 ROLLOUT_WINDOW = timedelta(hours=1)  # a rollout this recent is a suspect's likely trigger
 MAX_SATURATION_CHECKS = 4  # the alerted service and its first callees
-SATURATION_FLAGS = ("CPU at its limit", "CPU throttled", "memory at its limit")  # workload_saturation's words
+SATURATION_FLAGS = (CPU_AT_LIMIT, CPU_THROTTLED, MEMORY_AT_LIMIT)
 
 
 class Suspect(BaseModel):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, JsonValue
 
 from agent.diagnosis import EntityKind
 from agent.state import PlannerView, Step
+from tools.metrics.saturation import CPU_AT_LIMIT, CPU_THROTTLED, MEMORY_AT_LIMIT
 from tools.metrics.units import describe_change
 
 CONFIG_ERROR = re.compile(
@@ -205,9 +206,9 @@ def add_kube_facts(f: Findings, view: PlannerView) -> None:
             continue
         for pod in rows(step.data.get("pods")):
             flags = str(pod.get("flags"))
-            f.memory_at_limit |= "memory at its limit" in flags
-            f.cpu_at_limit |= "CPU at its limit" in flags
-            f.throttled |= "CPU throttled" in flags
+            f.memory_at_limit |= MEMORY_AT_LIMIT in flags
+            f.cpu_at_limit |= CPU_AT_LIMIT in flags
+            f.throttled |= CPU_THROTTLED in flags
             f.oom_killed |= bool(pod.get("oom_killed"))
         f.cite("saturation", step.evidence[:2])
     add_log_facts(f, view)

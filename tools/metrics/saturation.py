@@ -24,6 +24,8 @@ PER_POD = (
 )
 HOT = 0.9  # share of a limit from which a pod counts as saturated
 THROTTLED = 0.25
+# The flags a pod's row carries; planners read them by these words.
+CPU_AT_LIMIT, CPU_THROTTLED, MEMORY_AT_LIMIT = "CPU at its limit", "CPU throttled", "memory at its limit"
 
 
 class WorkloadSaturationInput(BaseModel):
@@ -51,11 +53,11 @@ def _pod_line(pod: str, p: dict[str, float | None]) -> tuple[str, list[str]]:
     cpu_vs, mem_vs = p["cpu_vs_limit"], p["memory_vs_limit"]
     flags = []
     if cpu_vs is not None and cpu_vs >= HOT:
-        flags.append("CPU at its limit")
+        flags.append(CPU_AT_LIMIT)
     if (p["cpu_throttling_ratio"] or 0) >= THROTTLED:
-        flags.append("CPU throttled")
+        flags.append(CPU_THROTTLED)
     if mem_vs is not None and mem_vs >= HOT:
-        flags.append("memory at its limit")
+        flags.append(MEMORY_AT_LIMIT)
     if (p["restarts"] or 0) >= 1:
         flags.append("restarting")
     if p["oom_killed"]:
