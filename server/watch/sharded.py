@@ -8,6 +8,9 @@ checkpoint its previous holder saved; a shard given back to rebalance is checkpo
 taker continues exactly; a shard lost to a takeover (this replica stalled past its lease) is dropped
 without saving. Stopping checkpoints every shard and releases the leases, so the others take over at
 their next step.
+
+A detection whose opening fails is kept and retried at the following steps (`PendingOpenings`): its
+loop's episode stays open, so the loop will not detect that trouble again until it calms down.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -27,6 +30,7 @@ from server.service_config import ServeWatchConfig
 from server.watch import signals
 from server.watch.detection import Detection
 from server.watch.loop import WatchLoop
+from server.watch.pending import GIVE_UP_AFTER, OpenDetection, PendingOpenings
 from server.watch.pg_state import LeaseLost, PostgresWatchStateStore
 from server.watch.shards import ShardLeases, shard_name, shard_of
 from server.watch.store import WatchStateStore
@@ -35,8 +39,6 @@ from tools.errors import ConfigurationError
 from tools.metrics.client import SETTING, MetricsBackend, PrometheusBackend
 
 log = logging.getLogger("medic.watch")
-
-OpenDetection = Callable[[Detection], object]  # what the intake answers is not needed here
 
 
 def _now() -> datetime:
@@ -56,9 +58,18 @@ class ShardedWatch:
         *,
         runbook: Runbook | None = None,
         clock: Callable[[], datetime] = _now,
+        give_up_after: timedelta = GIVE_UP_AFTER,
     ) -> None:
         self.config, self.leases, self.store, self.backend = config, leases, store, backend
-        self.open_detection, self.runbook, self.clock = open_detection, runbook, clock
+        self.runbook, self.clock = runbook, clock
+        # Per replica, not per shard: a shard lost or given back keeps its pending openings here. The
+        # loop that made them checkpointed its episode as open and the checkpoint does not carry the
+        # pending opening, so the taker will not detect that trouble again: only this replica opens it.
+        # If this replica dies with some pending, they are lost; acceptable because an intake failing
+        # for a database outage mostly means the checkpoint (same database) failed too, and the taker,
+        # restored from before the detection, detects again if the trouble lasts. A stopping replica
+        # tries them once more and logs each one it loses.
+        self.openings = PendingOpenings(open_detection, clock, give_up_after)
         self.promql = signals.queries(config.loop.namespaces, config.loop.window)
         self.loops: dict[int, WatchLoop] = {}
         self.steps = 0
@@ -72,6 +83,9 @@ class ShardedWatch:
             del self.loops[shard]
         for shard in sorted(held - set(self.loops)):
             self.loops[shard] = self._loop_for(shard)
+        # before reading Prometheus, so its outage delays no retry; after the leases, so a database
+        # outage fails the step once instead of each retry timing out on it
+        self.openings.retry()
         if not held:
             return []
         now = self.clock()
@@ -83,13 +97,7 @@ class ShardedWatch:
         found: list[Detection] = []
         for shard, loop in sorted(self.loops.items()):
             found += loop.score(now, reading, services.get(shard, set()))
-        for detection in found:
-            try:
-                self.open_detection(detection)
-            except Exception:  # the others still open; this one's episode stays open in the loop
-                log.exception(
-                    "opening the watch's incident for %s/%s failed", detection.namespace, detection.service
-                )
+        self.openings.open(found)  # a failed one is retried at the next steps
         self.steps += 1
         if self.steps % self.config.loop.checkpoint_every == 0:
             self._save(sorted(self.loops))
@@ -132,6 +140,8 @@ class ShardedWatch:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
+        self.openings.retry()  # a last chance: whoever takes the shards over will not open them
+        self.openings.abandon("the watch stopped")
         try:
             self._save(sorted(self.loops))
             self.leases.release()

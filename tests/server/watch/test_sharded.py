@@ -20,8 +20,9 @@ from server.watch import signals
 from server.watch.config import WatchConfig
 from server.watch.detection import Detection
 from server.watch.intake import group_key, open_detected
+from server.watch.pending import OpenDetection
 from server.watch.pg_state import PostgresWatchStateStore
-from server.watch.sharded import OpenDetection, ShardedWatch
+from server.watch.sharded import ShardedWatch
 from server.watch.shards import ShardLeases, shard_name
 from tests.server.watch.prometheus_stub import prometheus_stub
 from tools.metrics.client import PrometheusBackend
