@@ -38,6 +38,8 @@ def trailing_mean(x: np.ndarray, width: int, min_count: int) -> np.ndarray:
 class Ring:
     """A fixed-capacity buffer of the most recent values: the streaming twin of the trailing_* helpers."""
 
+    __slots__ = ("_data", "_next", "count")
+
     def __init__(self, capacity: int) -> None:
         self._data = np.zeros(capacity)
         self._next = 0
