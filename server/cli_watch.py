@@ -92,7 +92,7 @@ def _live(settings: Settings, config: WatchConfig, emit: Emit, steps: int | None
     from agent.runbook import load_runbook
     from server.cli import err, fail
     from server.watch.loop import WatchLoop
-    from server.watch.store import FileStateStore
+    from server.watch.store import Afresh, FileStateStore
     from tools.errors import ToolError
     from tools.metrics.client import SETTING, PrometheusBackend
 
@@ -100,7 +100,12 @@ def _live(settings: Settings, config: WatchConfig, emit: Emit, steps: int | None
         raise fail(f"no Prometheus to watch: set {SETTING} (or replay one with --scenario ID)")
     backend = PrometheusBackend(settings.prometheus_url, settings.timeout_s)
     store = FileStateStore(settings.state_dir / "watch")
-    loop = WatchLoop(config, backend, store, runbook=load_runbook(settings.runbook_file))
+    runbook = load_runbook(settings.runbook_file)
+    try:
+        loop = WatchLoop(config, backend, store, runbook=runbook)
+    except ValueError as exc:  # another version's or a damaged checkpoint: relearn, as `medic serve` does
+        err.print(f"medic watch: {exc}; starting afresh (the next checkpoint replaces it)", highlight=False)
+        loop = WatchLoop(config, backend, Afresh(store), runbook=runbook)
     done = 0
     try:
         while steps is None or done < steps:

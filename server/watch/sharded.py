@@ -19,7 +19,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from server.watch.loop import WatchLoop
 from server.watch.pending import GIVE_UP_AFTER, OpenDetection, PendingOpenings
 from server.watch.pg_state import LeaseLost, PostgresWatchStateStore
 from server.watch.shards import ShardLeases, shard_name, shard_of
-from server.watch.store import WatchStateStore
+from server.watch.store import Afresh, WatchStateStore
 from tools.config import ToolsConfig
 from tools.errors import ConfigurationError
 from tools.metrics.client import SETTING, MetricsBackend, PrometheusBackend
@@ -111,7 +111,7 @@ class ShardedWatch:
             return WatchLoop(loop_config, self.backend, self.store, runbook=self.runbook)
         except ValueError:  # a checkpoint this version cannot read must not stop the watch for good
             log.exception("the checkpoint of watch shard %s is unreadable: it starts afresh", name)
-            return WatchLoop(loop_config, self.backend, _Afresh(self.store), runbook=self.runbook)
+            return WatchLoop(loop_config, self.backend, Afresh(self.store), runbook=self.runbook)
 
     def _save(self, shards: list[int]) -> None:
         for shard in shards:
@@ -181,16 +181,3 @@ def running_watch(
     finally:
         watch.stop()
         backend.close()
-
-
-class _Afresh:
-    """A shard's store that forgets the unreadable checkpoint: loads nothing, saves over it."""
-
-    def __init__(self, store: WatchStateStore) -> None:
-        self.store = store
-
-    def load(self, shard: str) -> dict[str, str]:
-        return {}
-
-    def save(self, shard: str, states: Mapping[str, str]) -> None:
-        self.store.save(shard, states)

@@ -80,3 +80,16 @@ class MemoryStateStore:
 
     def save(self, shard: str, states: Mapping[str, str]) -> None:
         self.shards[shard] = dict(states)
+
+
+class Afresh:
+    """A shard's store that forgets the unreadable checkpoint: loads nothing, saves over it."""
+
+    def __init__(self, store: WatchStateStore) -> None:
+        self.store = store
+
+    def load(self, shard: str) -> dict[str, str]:
+        return {}
+
+    def save(self, shard: str, states: Mapping[str, str]) -> None:
+        self.store.save(shard, states)

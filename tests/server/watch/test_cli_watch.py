@@ -11,6 +11,7 @@ import pytest
 
 from evals.scenario import load_scenario
 from tests.server.medic_process import ROOT, medic
+from tests.server.watch.prometheus_stub import prometheus_stub
 
 ENV = {"PYTHONPATH": str(ROOT)}  # this tree's code, whichever tree the venv was installed from
 
@@ -30,6 +31,21 @@ def test_a_bad_step_is_one_clear_line(tmp_path: Path, step: str) -> None:
 def test_live_without_prometheus_names_the_setting(tmp_path: Path) -> None:
     result = medic("watch", "--steps", "1", cwd=tmp_path, env=ENV)
     assert result.returncode == 1 and "MEDIC_PROMETHEUS_URL" in result.stderr
+
+
+def test_live_with_a_checkpoint_it_cannot_read_says_so_relearns_and_replaces_it(tmp_path: Path) -> None:
+    saved = tmp_path / ".medic" / "watch" / "all.json"
+    saved.parent.mkdir(parents=True)
+    saved.write_text(json.dumps({"detector|shop/svc-0:request_rate": json.dumps({"format": 1})}))  # older
+    with prometheus_stub(services=2) as prom:
+        env = {**ENV, "MEDIC_PROMETHEUS_URL": prom.url, "MEDIC_WATCH_NAMESPACES": '["shop"]'}
+        result = medic("watch", "--steps", "1", cwd=tmp_path, env=env)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "format 1" in result.stderr and "starting afresh" in result.stderr
+    detectors = {
+        k: json.loads(v) for k, v in json.loads(saved.read_text()).items() if k.startswith("detector|")
+    }
+    assert detectors and all(v["format"] != 1 for v in detectors.values())
 
 
 @pytest.mark.sandbox
