@@ -40,6 +40,7 @@ from agent.planners.degraded_facts import (
     trace_graph,
 )
 from agent.planners.findings import Findings, add_kube_facts, num, rows, steps_of
+from agent.planners.forecast import HORIZON, LOOKBACK
 from agent.state import PlannerView
 
 MAX_SUSPECTS = 2
@@ -51,6 +52,7 @@ BAD_DEPLOY_CONFIDENCE = 0.6  # failing calls originate where a rollout happened 
 TRACES_ONLY_CONFIDENCE = {True: 0.45, False: 0.35}  # failing calls / only slower calls: kind unknown
 
 Call = tuple[str, dict[str, JsonValue]]
+FORECAST_WINDOW: dict[str, JsonValue] = {"lookback": LOOKBACK, "horizon": HORIZON}
 Rollouts = dict[str, tuple[datetime, list[str]]]
 
 
@@ -82,6 +84,11 @@ def plan_round(view: PlannerView, round_no: int) -> list[Call]:
         if not metrics_unavailable(view):  # the ranking ran and named nothing: are they saturated?
             calls += [
                 ("workload_saturation", {"workload": w, "namespace": ns}) for w in alerted_and_callees(view)
+            ]
+            calls += [  # and will they be soon? (`agent.planners.forecast`)
+                ("forecast_saturation", {"workload": s, "namespace": ns, "resource": r, **FORECAST_WINDOW})
+                for s in view.incident.services[:1]
+                for r in ("memory", "cpu")
             ]
         return calls
     found = suspects(view)

@@ -5,11 +5,15 @@ four tool calls: the fault may sit where the ranking's signals do not reach (a p
 scrapes, a dependency without metrics, a slowdown only the traces show). The rules planner then runs
 the namespace survey of `agent.planners.degraded` (every pod, the events, the nodes, the trace graph
 against its baseline, the alerted service's slowest traces, the saturation of the alerted service and
-of what it calls: a slow creep older than the ranking's window shows there first) and the suspects'
-rollouts, pods and logs.
+of what it calls: a slow creep older than the ranking's window shows there first; the forecast of
+the alerted service's memory and CPU against their limits) and the suspects' rollouts, pods and logs.
 
 - Something stands out: hypotheses from what Kubernetes and the traces show, capped below CONFIRMED
   (the metrics did not see it).
+- Nothing does, but the alerted service is forecast to reach a CPU or memory limit within the
+  horizon (`agent.planners.forecast`): that coming saturation, LIKELY, so the runbook's action is
+  proposed ahead of the crash (a restart for a leak, a bounded scale for a surge) and a person
+  approves it.
 - Nothing does and an alert fires: INCONCLUSIVE, no hypothesis, an escalation to the alerted service's
   owner that lists what was checked (`Diagnosis.checked`), so whoever takes over starts from there.
 - Nothing does and no alert fires (a question): healthy, with what was checked.
@@ -20,6 +24,7 @@ from __future__ import annotations
 from agent.diagnosis import Diagnosis
 from agent.planners.degraded import diagnose_from_survey
 from agent.planners.findings import steps_of
+from agent.planners.forecast import forecast_hypothesis
 from agent.state import PlannerView, Step
 
 FIRST_ROUND_TOOLS = ("rank_root_causes", "golden_signals", "firing_alerts")
@@ -28,6 +33,7 @@ SURVEY_TOOLS = (
     "kube_events",
     "kube_nodes",
     "workload_saturation",
+    "forecast_saturation",
     "service_dependencies",
     "find_traces",
     "pod_logs",
@@ -65,6 +71,14 @@ def diagnose_unranked(view: PlannerView, healthy_summary: str, largest_change: s
     if found is not None:
         return found
     checked = what_was_checked(view)
+    ahead = forecast_hypothesis(view)
+    if ahead is not None:
+        return Diagnosis(
+            healthy=False,
+            summary=f"nothing has failed yet, but a limit is ahead: {ahead.summary}",
+            hypotheses=[ahead],
+            checked=checked,
+        ).checked_against(set(view.evidence))
     if alert_firing(view):
         where = ", ".join(view.incident.services) or view.incident.namespace or "the alerted service"
         return Diagnosis(

@@ -188,3 +188,68 @@ def test_a_callee_at_its_cpu_limit_the_ranking_missed_is_a_cpu_fault_below_confi
     calm = RulesPlanner().diagnose(_view([*steps, _saturation("web"), _saturation("auction")])).diagnosis
     assert calm.top is None and calm.summary.startswith("INCONCLUSIVE")
     assert any(c.startswith("workload_saturation:") for c in calm.checked)
+
+
+def _forecast(resource: str, share: float, seconds: float | None) -> Step:
+    pod: dict[str, JsonValue] = {
+        "pod": "web-5d9f-abcde",
+        "share_of_limit": share,
+        "seconds_to_limit": seconds,
+        "model": "damped_trend" if seconds is not None else None,
+    }
+    return _step(
+        f"r2-9-forecast_saturation-{resource}",
+        "forecast_saturation",
+        {"workload": "web", "namespace": NS, "resource": resource},
+        {"workload": "web", "resource": resource, "pods": [pod]},
+        f"web {resource} forecast",
+    )
+
+
+def _golden(rate_now: float, rate_before: float) -> Step:
+    server: dict[str, JsonValue] = {"request_rate": {"now": rate_now, "before": rate_before}}
+    return _step(
+        "r1-0-golden_signals",
+        "golden_signals",
+        {"service": "web"},
+        {"service": "web", "server": server},
+        "web",
+    )
+
+
+def test_the_survey_forecasts_the_alerted_services_memory_and_cpu() -> None:
+    plan = RulesPlanner().plan(_view([_quiet_ranking()]))
+    forecasts = [
+        (c.args["workload"], c.args["resource"]) for c in plan.calls if c.tool == "forecast_saturation"
+    ]
+    assert forecasts == [("web", "memory"), ("web", "cpu")]
+
+
+def test_a_limit_forecast_within_the_horizon_is_a_likely_fault_with_the_runbooks_action_ahead_of_it() -> None:
+    """Nothing failed yet; memory climbs to its limit: a leak in the making, and the restart is proposed
+    for a person to approve (the guard checks it like any action)."""
+    steps = [_quiet_ranking(), _golden(40, 40), *_survey(_pod("web-5d9f-abcde"))]
+    view = _view([*steps, _forecast("memory", 0.79, 17 * 60), _forecast("cpu", 0.3, None)])
+    diagnosis = RulesPlanner().diagnose(view).diagnosis
+    top = diagnosis.top
+    assert top is not None and (top.service, top.fault_kind, top.label) == ("web", "memory_leak", "LIKELY")
+    assert top.evidence == ["forecast_saturation:r2-9-forecast_saturation-memory"]
+    assert "~17 min" in top.summary and "79%" in top.summary
+    proposal = propose(diagnosis, view.incident, planner="rules", runbook=load_runbook())
+    assert proposal.action is not None
+    assert (proposal.action.kind, proposal.action.target) == ("rollout_restart", f"{NS}/deployment/web")
+
+
+def test_a_cpu_climb_reads_as_a_surge_only_when_the_request_rate_rose_with_it() -> None:
+    steps = [_quiet_ranking(), *_survey(_pod("web-5d9f-abcde")), _forecast("cpu", 0.8, 30 * 60)]
+    surge = RulesPlanner().diagnose(_view([*steps, _golden(90, 40)])).diagnosis.top
+    assert surge is not None and surge.fault_kind == "traffic_surge"
+    runaway = RulesPlanner().diagnose(_view([*steps, _golden(40, 40)])).diagnosis.top
+    assert runaway is not None and runaway.fault_kind == "cpu_hog"
+
+
+def test_a_forecast_beyond_the_horizon_or_from_a_pod_far_below_its_limit_says_nothing() -> None:
+    steps = [_quiet_ranking(), _golden(40, 40), *_survey(_pod("web-5d9f-abcde"))]
+    for share, seconds in ((0.8, 3 * 3600.0), (0.3, 600.0), (0.9, None)):
+        diagnosis = RulesPlanner().diagnose(_view([*steps, _forecast("memory", share, seconds)])).diagnosis
+        assert diagnosis.top is None and diagnosis.summary.startswith("INCONCLUSIVE"), (share, seconds)

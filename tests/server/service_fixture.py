@@ -73,11 +73,16 @@ class Service:
 
 
 @contextlib.contextmanager
-def running_service(tmp_path: Path, tsdb_cache: Path, slack: SlackConfig | None = None) -> Iterator[Service]:
-    """`medic serve` (enforce policy, two workers) on a checkout-bad-deploy sandbox of the test's own, since
-    the service executes actions on it (its TSDB is copied from the session's first backfill), optionally
-    with Slack."""
-    scenario = load_scenario("checkout-bad-deploy")
+def running_service(
+    tmp_path: Path,
+    tsdb_cache: Path,
+    slack: SlackConfig | None = None,
+    scenario: Scenario | None = None,
+) -> Iterator[Service]:
+    """`medic serve` (enforce policy, two workers) on a sandbox of the test's own (checkout-bad-deploy
+    unless told), since the service executes actions on it (its TSDB is copied from the session's first
+    backfill), optionally with Slack."""
+    scenario = scenario or load_scenario("checkout-bad-deploy")
     sandbox = SandboxConfig(state_dir=tmp_path / "sandbox", start_timeout_s=90, tsdb_cache_dir=tsdb_cache)
     info = up(scenario, sandbox)
     try:
