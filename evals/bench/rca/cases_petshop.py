@@ -5,12 +5,17 @@ Every `<scenario>/<split>/issue_<n>/` with `metrics.csv` and `target.json`, for 
 (healthy operation, recorded months after the issues). Tables are read by the importer's reader
 (three header rows, empty values as NaN); rows are CloudWatch periods, stamped here at their END.
 
-A case: the issue's rows up to `latest`, preceded by the healthy rows shifted by whole days (time of
-day kept) to end where the issue window starts, over the shipped tool's default lookback (as the
-recordings of `medic import petshop` hold them). `injected` is the violation instant of `target.json`
-(the data set records no injection instant; the violation is what its methods are given); `latest`
-is when a CloudWatch alarm on the SLO fires: the close of the first period lying mostly after it.
-The fault type is the violated SLO metric (latency or availability); the scenario is a breakdown.
+The healthy reference of a scenario is its own noissue or, when it has none, the noissue of the
+sibling scenario nearest in request volume (`petshop_reference.healthy_reference`, shared with the
+importer); each case says which in its groups (`reference`: `own`, `sibling:<folder>` or `none`).
+A case: the issue's rows up to `latest`, preceded by the reference's rows shifted by whole days (time
+of day kept) to end where the issue window starts, over the shipped tool's default lookback (as the
+recordings of `medic import petshop` hold them); the traversal peer's detectors are fitted on every
+reference row. Healthy windows for specificity are cut from a scenario's OWN noissue only.
+`injected` is the violation instant of `target.json` (the data set records no injection instant;
+the violation is what its methods are given); `latest` is when a CloudWatch alarm on the SLO fires:
+the close of the first period lying mostly after it. The fault type is the violated SLO metric
+(latency or availability); the scenario and the reference are breakdowns.
 
 Columns in the shipped tool's vocabulary (`tools/anomaly/incident_rank.py` RANKED_SIGNALS):
 - latency statistics → latency: `p99` → `latency_p99`, the others `latency_<stat>` (latency, not
@@ -36,6 +41,7 @@ import numpy as np
 
 from evals.bench.rca.case_model import Calls, CaseWindow, FloatArray, RcaCase, SloTarget, Source, shipped_key
 from evals.bench.rca.traversal import TraversalInput
+from evals.recordings.importers.petshop_reference import HealthyReference, healthy_reference
 from evals.recordings.importers.petshop_table import Column, Table, read_graph, read_table
 from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
 
@@ -52,15 +58,21 @@ LAYOUT = (
 class Scenario:
     folder: Path
     graph: dict[str, list[str]]  # as published (caller -> callees)
-    healthy: Table | None  # noissue/metrics.csv
+    reference: HealthyReference | None  # the history's and the traversal's fit's healthy rows
+
+    @property
+    def healthy(self) -> Table | None:
+        """Its own noissue/metrics.csv (healthy windows are cut only from it)."""
+        return self.reference.table if self.reference is not None and self.reference.own else None
+
+    @property
+    def reference_label(self) -> str:
+        return self.reference.label if self.reference is not None else "none"
 
 
 @lru_cache(maxsize=8)
 def scenario(folder: Path) -> Scenario:
-    noissue = folder / "noissue" / "metrics.csv"
-    return Scenario(
-        folder, read_graph(folder / "graph.csv"), read_table(noissue) if noissue.is_file() else None
-    )
+    return Scenario(folder, read_graph(folder / "graph.csv"), healthy_reference(folder))
 
 
 def client_side(node: str) -> bool:
@@ -210,13 +222,14 @@ def issue_window(issue: Path, sources: frozenset[Source]) -> CaseWindow:
     violated = first_period_after(table, target.at)
     latest = float(table.starts[violated] + step)
     own = np.arange(violated + 1, dtype=np.float64)
-    rows = stack([*history(scene.healthy, float(table.starts[0]), latest), (table, own, 0.0)])
+    reference = scene.reference.table if scene.reference is not None else None
+    rows = stack([*history(reference, float(table.starts[0]), latest), (table, own, 0.0)])
     keep = rows.ends > latest - LOOKBACK_S
     rows = Rows(rows.columns, rows.ends[keep], rows.values[:, keep])
     matrix, raw = matrices(rows)
     peer = None
-    if scene.healthy is not None:
-        fit = stack([(scene.healthy, np.arange(len(scene.healthy.starts), dtype=np.float64), 0.0)])
+    if reference is not None:
+        fit = stack([(reference, np.arange(len(reference.starts), dtype=np.float64), 0.0)])
         whole = stack([(table, np.arange(len(table.starts), dtype=np.float64), 0.0)])
         peer = _traversal_input(scene.graph, target, fit, whole, violated)
     return CaseWindow(
@@ -280,7 +293,8 @@ def petshop_cases(root: Path) -> Iterator[RcaCase]:
     for folder, issue in folders:
         target, cause = read_target(issue / "target.json")
         name = f"{folder.name}/{issue.parent.name}/{issue.name}"
-        yield RcaCase(name, cause, target.metric, partial(issue_window, issue), {"scenario": folder.name})
+        groups = {"scenario": folder.name, "reference": scenario(folder).reference_label}
+        yield RcaCase(name, cause, target.metric, partial(issue_window, issue), groups)
 
 
 def petshop_healthy(root: Path) -> Iterator[RcaCase]:

@@ -158,7 +158,7 @@ def run_rca(
 
 def render_table(report: RcaReport) -> str:
     """One row per method and scope; specificity beside the scopes healthy windows have."""
-    head = f"{'method':<13}{'scope':<28}{'n':>4}{'AC@1':>7}{'AC@3':>7}{'Avg@5':>7}{'spec':>7}{'(n)':>5}{'time s':>8}"
+    head = f"{'method':<13}{'scope':<32}{'n':>4}{'AC@1':>7}{'AC@3':>7}{'Avg@5':>7}{'spec':>7}{'(n)':>5}{'time s':>8}"
     lines = [
         f"{report.format}: sources {','.join(report.sources)}; windows built in {report.load_seconds:.1f} s",
         head,
@@ -170,11 +170,11 @@ def render_table(report: RcaReport) -> str:
             shown = f"{spec.quiet:>7.2f}{spec.n:>5}" if spec else f"{'':>12}"
             spent = f"{scores.seconds:>8.1f}" if scope == "all" else ""
             lines.append(
-                f"{method:<13}{scope:<28}{acc.n:>4}{acc.ac_at_1:>7.2f}{acc.ac_at_3:>7.2f}{acc.avg_at_5:>7.3f}{shown}{spent}"
+                f"{method:<13}{scope:<32}{acc.n:>4}{acc.ac_at_1:>7.2f}{acc.ac_at_3:>7.2f}{acc.avg_at_5:>7.3f}{shown}{spent}"
             )
         for scope, spec in quiet.items():
             if scope not in scores.accuracy:
-                lines.append(f"{method:<13}{scope:<28}{'':>25}{spec.quiet:>7.2f}{spec.n:>5}")
+                lines.append(f"{method:<13}{scope:<32}{'':>25}{spec.quiet:>7.2f}{spec.n:>5}")
     return "\n".join(lines)
 
 

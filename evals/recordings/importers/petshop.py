@@ -12,9 +12,11 @@ present (train, test, ...). One recording per issue:
   metric, statistic) and its instant. A CloudWatch alarm evaluates whole periods, so it fires when the
   first period lying mostly after that instant closes (period start ≥ instant − step/2); that close is
   the alert's startsAt and as_of. The violated value is in the annotations.
-- history: the issue window's rows before as_of, preceded, when the scenario has `noissue/` data, by
-  `history` of it shifted by whole days (time of day kept) to end where the issue window starts. The
-  healthy data was recorded months after the issues; the shift is said in the provenance.
+- history: the issue window's rows before as_of, preceded by `history` of the scenario's healthy
+  reference shifted by whole days (time of day kept) to end where the issue window starts: its own
+  `noissue/` data or, when it has none, a sibling scenario's, the one nearest in request volume
+  (`petshop_reference.py`, the same choice as `medic bench rca --format petshop`). The healthy data
+  was recorded months after the issues; the reference and the shift are said in the provenance.
 - expect: the root-cause node; the fault kind when the injected parameter says latency
   (`dependency_latency`), otherwise null; remediation [] (the dataset records no fix).
 """
@@ -44,6 +46,7 @@ from evals.recordings.importers.common import (
     service_names,
     utc,
 )
+from evals.recordings.importers.petshop_reference import HealthyReference, healthy_reference
 from evals.recordings.importers.petshop_table import Table, read_graph, read_table
 from evals.recordings.importers.writing import write_recording
 from evals.recordings.manifest import Manifest, Provenance, RecordedAlert, RecordedService
@@ -98,14 +101,12 @@ def find_issues(src: Path) -> list[Issue]:
 def import_petshop(src: Path, dest: Path, options: PetshopOptions | None = None) -> Iterator[Imported]:
     options = options or PetshopOptions()
     graphs: dict[Path, dict[str, list[str]]] = {}
-    healthy: dict[Path, Table | None] = {}
     for issue in find_issues(src):
         began = time.perf_counter()
         if issue.scenario not in graphs:
             graphs[issue.scenario] = read_graph(issue.scenario / "graph.csv")
-            noissue = issue.scenario / "noissue" / "metrics.csv"
-            healthy[issue.scenario] = read_table(noissue) if noissue.is_file() else None
-        manifest, metrics, unmapped = _build(issue, graphs[issue.scenario], healthy[issue.scenario], options)
+        reference = healthy_reference(issue.scenario)
+        manifest, metrics, unmapped = _build(issue, graphs[issue.scenario], reference, options)
         folder = write_recording(dest, manifest.id, partial(_fill, manifest=manifest, metrics=metrics))
         trigger = (
             f"alert {manifest.alert.labels['alertname']} at {clock(manifest.as_of)}" if manifest.alert else ""
@@ -146,7 +147,7 @@ def _target(path: Path) -> _Target:
 
 
 def _build(
-    issue: Issue, graph: dict[str, list[str]], healthy: Table | None, options: PetshopOptions
+    issue: Issue, graph: dict[str, list[str]], healthy: HealthyReference | None, options: PetshopOptions
 ) -> tuple[Manifest, gauges.MetricsFile, str | None]:
     target = _target(issue.folder / "target.json")
     window = read_table(issue.folder / "metrics.csv")
@@ -158,11 +159,14 @@ def _build(
     as_of = float(window.starts[violated] + step)
 
     raw_nodes = list(graph) + [c[0] for c in window.columns] + [target.node, target.cause]
-    raw_nodes += [c[0] for c in healthy.columns] if healthy else []
+    raw_nodes += [c[0] for c in healthy.table.columns] if healthy else []
     names = service_names(list(dict.fromkeys(raw_nodes)), str(issue.scenario))
     metrics = gauges.MetricsFile()
     _add_rows(metrics, window, range(violated + 1), 0.0, step, names, options.namespace)
-    history = "no healthy data in this scenario: the history is the issue window's rows before the alert"
+    history = (
+        "no healthy data in this scenario nor in a sibling scenario of the same application: the "
+        "history is the issue window's rows before the alert"
+    )
     if healthy is not None:
         history = _add_history(metrics, healthy, float(window.starts[0]), options, names)
 
@@ -209,12 +213,13 @@ def _build(
 
 def _add_history(
     metrics: gauges.MetricsFile,
-    healthy: Table,
+    reference: HealthyReference,
     window_start: float,
     options: PetshopOptions,
     names: dict[str, str],
 ) -> str:
     """Healthy rows shifted by whole days so that their periods end where the issue window starts."""
+    healthy = reference.table
     step = healthy.step
     shift = math.floor((float(healthy.starts[-1]) + step - window_start) / DAY) * DAY
     ends = healthy.starts - shift + step
@@ -223,8 +228,14 @@ def _add_history(
         return f"{healthy.path} is shorter than a day before the issue window: not used"
     _add_rows(metrics, healthy, keep.tolist(), -shift, step, names, options.namespace)
     first, last = healthy.starts[keep[0]], healthy.starts[keep[-1]] + step
+    whose = (
+        f"{healthy.path.parent.name}/"
+        if reference.own
+        else f"the sibling scenario {reference.scenario.name}/{healthy.path.parent.name}/ (reference "
+        f"{reference.label}: this scenario has no healthy data; the sibling nearest in request volume)"
+    )
     return (
-        f"{len(keep)} healthy rows of {healthy.path.parent.name}/ (recorded {clock(utc(first))} to {clock(utc(last))}) "
+        f"{len(keep)} healthy rows of {whose} (recorded {clock(utc(first))} to {clock(utc(last))}) "
         f"shifted by {shift / DAY:+.0f} days to end where the issue window starts, then the issue window's rows"
     )
 

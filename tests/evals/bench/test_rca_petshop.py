@@ -41,9 +41,9 @@ def _series(window: CaseWindow, entity: str, signal: str) -> np.ndarray:
 def test_every_issue_of_every_split_is_a_case_labelled_by_its_slo(root: Path) -> None:
     cases = list(petshop_cases(root))
     assert [(c.name, c.cause, c.fault, dict(c.groups)) for c in cases] == [
-        ("low/test/issue_0", SEARCH, "availability", {"scenario": "low"}),
-        ("low/train/issue_0", SEARCH, "latency", {"scenario": "low"}),
-        ("temporal/train/issue_0", SEARCH, "latency", {"scenario": "temporal"}),
+        ("low/test/issue_0", SEARCH, "availability", {"scenario": "low", "reference": "own"}),
+        ("low/train/issue_0", SEARCH, "latency", {"scenario": "low", "reference": "own"}),
+        ("temporal/train/issue_0", SEARCH, "latency", {"scenario": "temporal", "reference": "sibling:low"}),
     ]
 
 
@@ -98,9 +98,12 @@ def test_a_client_side_node_without_an_edge_stands_for_its_callers_other_service
     )  # the baseline gets the published graph
 
 
-def test_without_healthy_data_the_window_is_the_issue_alone_and_the_traversal_cannot_run(root: Path) -> None:
+def test_without_its_own_healthy_data_a_scenario_borrows_its_siblings_for_medic_and_the_traversal(
+    root: Path,
+) -> None:
     window = next(c for c in petshop_cases(root) if c.name.startswith("temporal")).load(METRICS)
-    assert window.matrix.times.size == 3 and window.traversal is None
+    assert window.matrix.times.size == int(LOOKBACK_S // STEP)  # the sibling's rows fill the lookback
+    assert window.traversal is not None and window.traversal.healthy[FRONT].size == 300  # fitted on them
 
 
 def test_medic_and_the_traversal_find_the_delayed_service(root: Path) -> None:
