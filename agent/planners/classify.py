@@ -63,6 +63,12 @@ def _detail(signal: str | None) -> str:
     return (signal or "").partition("|")[2] or (signal or "")
 
 
+def _waits_past_old_tail(f: Findings) -> bool:
+    """Its callers' median wait of late (traces) is at least their p99 before the onset (metrics)."""
+    before = f.baselines.get("callers_latency_p99")
+    return f.callers_wait_ms is not None and before is not None and f.callers_wait_ms / 1000 >= before > 0
+
+
 def _holding(**facts: bool) -> list[str]:
     """The fact keys whose condition holds, in the order given, then `rank`."""
     return [name for name, held in facts.items() if held] + ["rank"]
@@ -212,6 +218,21 @@ def classify(f: Findings) -> Verdict:
                 *_log_words(f),
             ],
             facts=_holding(logs=True),
+        )
+    if callers_errors and not own_errors and _waits_past_old_tail(f):
+        # Loss fails some calls and leaves the rest as fast as before; a delay past the callers'
+        # timeout fails them too, but every call waits: their median now sits above their old p99.
+        return Verdict(
+            kind="dependency_latency",
+            confidence=_score(0.5, 1 + (f.has_workload is False)),
+            because=[
+                "callers see errors towards it while its own server metrics are normal",
+                f"their median wait on it ({f.callers_wait_ms:.0f} ms, traces) is above their p99 before "
+                f"the onset ({f.baselines['callers_latency_p99'] * 1000:.0f} ms): every call slowed, "
+                "and the errors are calls that gave up waiting",
+                *f.change("callers_error_ratio"),
+            ],
+            facts=_holding(callers_wait=True),
         )
     if callers_errors and not own_errors:
         return Verdict(

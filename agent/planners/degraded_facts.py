@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field, JsonValue
 
 from agent.diagnosis import EntityKind
-from agent.planners.findings import num, parse_time, rows, steps_of
+from agent.planners.findings import RECENT_TRACE_MINUTES, num, parse_time, rows, steps_of
 from agent.state import PlannerView, Step
 from tools.metrics.saturation import CPU_AT_LIMIT, CPU_THROTTLED, MEMORY_AT_LIMIT
 
-RECENT_MINUTES = 15  # the trace window of the rules planner's first round
+RECENT_MINUTES = RECENT_TRACE_MINUTES
 BASELINE_MINUTES = 120
 FAILING_RATIO = 0.05  # an edge failing at least this often now ...
 FAILING_GROWTH = 1.5  # ... and this many times more than over the baseline window

@@ -22,6 +22,7 @@ CONFIG_ERROR = re.compile(
 # What a crash or a broken release writes: the line an on-call engineer looks for first.
 EXCEPTION = re.compile(r"exception|traceback|panic|fatal|segfault|stack ?trace|unhandled", re.I)
 EXCERPT_CHARS = 240
+RECENT_TRACE_MINUTES = 15  # the trace window of the rules planner's first round: the recent calls
 NEAR_ONSET_S = 15 * 60.0  # a rollout this close before (or soon after) the onset counts as its trigger
 
 
@@ -44,7 +45,13 @@ class Findings(BaseModel):
     kinds: dict[str, str] = Field(
         default_factory=dict, description="ranked signal -> its kind (errors, latency, …)"
     )
+    baselines: dict[str, float] = Field(
+        default_factory=dict, description="ranked signal -> its level before the onset, in its unit"
+    )
     traffic_ratio: float | None = None
+    callers_wait_ms: float | None = Field(
+        None, description="the median time its callers waited on it of late (their client spans), ms"
+    )
     has_workload: bool | None = None
     revision_age_s: float | None = Field(
         None, description="when the newest revision became current, minus the onset"
@@ -154,6 +161,8 @@ def candidates_from_rank(view: PlannerView) -> list[Findings]:
                 f.kinds[name] = str(sig.get("kind") or "other")
                 f.sigmas[name] = num(sig.get("sigmas"))
                 baseline, peak = sig.get("baseline"), sig.get("peak")
+                if baseline is not None:
+                    f.baselines[name] = num(baseline)
                 f.changes[name] = str(
                     sig.get("change")
                     or describe_change(name, num(baseline) if baseline is not None else None, num(peak))
@@ -169,7 +178,8 @@ def onset_of(view: PlannerView) -> datetime | None:
 
 
 def add_kube_facts(f: Findings, view: PlannerView) -> None:
-    """Rollouts, pod states, saturation, logs and node conditions that concern `f`'s service or node."""
+    """Rollouts, pod states, saturation, logs, node conditions and its callers' waits (traces) that
+    concern `f`'s service or node."""
     onset = onset_of(view)
     service = f.service
     for step in steps_of(view, "kube_workload"):
@@ -212,6 +222,7 @@ def add_kube_facts(f: Findings, view: PlannerView) -> None:
             f.oom_killed |= bool(pod.get("oom_killed"))
         f.cite("saturation", step.evidence[:2])
     add_log_facts(f, view)
+    add_callers_wait(f, view)
     for step in steps_of(view, "kube_nodes"):
         for node in rows(step.data.get("nodes")):
             if f"node/{node.get('name')}" != f.entity:
@@ -221,6 +232,26 @@ def add_kube_facts(f: Findings, view: PlannerView) -> None:
                 if cond.get("status") != healthy:
                     f.node_conditions.append(str(cond.get("type")))
             f.cite("node", [e for e in step.evidence if f":node:{node.get('name')}:" in e])
+
+
+def add_callers_wait(f: Findings, view: PlannerView) -> None:
+    """The median wait of calls to `f`'s service of late, pooled over its callers (each edge's median
+    weighted by its calls), from the recent trace graph; None without traces of calls to it."""
+    edges = [
+        (e, step)
+        for step in steps_of(view, "service_dependencies")
+        if step.call.args.get("lookback_minutes") == RECENT_TRACE_MINUTES
+        and not step.call.args.get("service")
+        for e in rows(step.data.get("edges"))
+        if f.service and e.get("callee") == f.service and num(e.get("calls")) > 0
+    ]
+    calls = sum(num(e.get("calls")) for e, _ in edges)
+    if not edges or calls <= 0:
+        return
+    f.callers_wait_ms = sum(num(e.get("p50_ms")) * num(e.get("calls")) for e, _ in edges) / calls
+    for edge, step in edges:
+        key = f":{edge.get('caller')}->{f.service}:"
+        f.cite("callers_wait", [i for i in step.evidence if key in i])
 
 
 def add_log_facts(f: Findings, view: PlannerView) -> None:

@@ -20,6 +20,7 @@ from agent.planner import DiagnosisResult, Plan
 from agent.planners.classify import STRONG, classify, deployed_at_onset
 from agent.planners.degraded import diagnose_without_metrics, metrics_unavailable, plan_round
 from agent.planners.findings import (
+    RECENT_TRACE_MINUTES,
     Findings,
     add_kube_facts,
     candidates_from_rank,
@@ -140,7 +141,7 @@ class RulesPlanner:
         if round_no == 1:
             for service in incident.services[:2]:
                 add("golden_signals", service=service, namespace=ns)
-            add("service_dependencies", lookback_minutes=15)
+            add("service_dependencies", lookback_minutes=RECENT_TRACE_MINUTES)
             if ns:
                 add("rank_root_causes", namespace=ns)
             add("firing_alerts")

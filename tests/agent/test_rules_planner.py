@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import JsonValue
 
 from agent.incident import Incident
 from agent.planners import RulesPlanner
 from agent.planners.classify import classify
-from agent.planners.findings import Findings
-from agent.state import Budget, PlannerView, Usage
+from agent.planners.findings import Findings, add_callers_wait
+from agent.state import Budget, PlannerView, Step, ToolCall, Usage
 from tests.agent.triage_driver import run_triage, scenario_incident, shipped_triage
 from tests.sandbox_fixture import SHIPPED, SandboxPool, tool_context
 
@@ -204,6 +205,40 @@ def test_a_network_delay_shows_at_the_callers_not_in_the_service_itself() -> Non
         }
     )
     assert "callers wait longer on it" not in classify(slow_itself).because
+
+
+def test_errors_at_the_callers_are_a_delay_when_every_call_waits_past_the_old_tail_else_loss() -> None:
+    """Loss fails some calls and leaves the rest fast; a callee slower than its callers' timeout fails
+    them all after a wait: their median wait (traces) rises above their p99 before the onset (metrics)."""
+    seen = {"sigmas": {"callers_error_ratio": 200, "callers_latency_p99": 900}}
+    before = {"callers_latency_p99": 0.377}  # seconds, as the ranking reports it
+    timed_out = classify(_f(**seen, baselines=before, callers_wait_ms=1000.0, has_workload=False))
+    assert timed_out.kind == "dependency_latency" and "callers_wait" in timed_out.facts
+    assert any("1000 ms" in b and "377 ms" in b for b in timed_out.because), timed_out.because
+    lost = classify(_f(**seen, baselines=before, callers_wait_ms=24.0))
+    assert lost.kind == "packet_loss"
+    assert classify(_f(**seen, baselines=before)).kind == "packet_loss"  # no traces: loss, as before
+
+
+def test_the_callers_wait_is_their_edges_medians_weighted_by_calls() -> None:
+    def edge(caller: str, calls: int, p50_ms: float) -> dict[str, JsonValue]:
+        return {"caller": caller, "callee": "svc-a", "calls": calls, "error_ratio": 0.5, "p50_ms": p50_ms}
+
+    step = Step(
+        call=ToolCall(
+            id="r1-1-service_dependencies", tool="service_dependencies", args={"lookback_minutes": 15}
+        ),
+        status="ok",
+        summary="edges",
+        data={"edges": [edge("web", 30, 1000.0), edge("api", 10, 200.0), {"caller": "web", "callee": "b"}]},
+        evidence=["traces:service_dependencies:web->svc-a:1", "traces:service_dependencies:web->b:2"],
+    )
+    incident = Incident(id="i", as_of=datetime(2026, 3, 1, tzinfo=UTC), source="question", title="t")
+    view = PlannerView(incident=incident, steps=[step], evidence={}, usage=Usage(), budget=Budget())
+    f = _f()
+    add_callers_wait(f, view)
+    assert f.callers_wait_ms == 800.0
+    assert f.evidence["callers_wait"] == ["traces:service_dependencies:web->svc-a:1"]
 
 
 def test_own_work_slowing_in_the_traces_is_a_cpu_fault_only_when_a_cpu_signal_says_so() -> None:
