@@ -52,6 +52,7 @@ BAD_DEPLOY_CONFIDENCE = 0.6  # failing calls originate where a rollout happened 
 TRACES_ONLY_CONFIDENCE = {True: 0.45, False: 0.35}  # failing calls / only slower calls: kind unknown
 
 Call = tuple[str, dict[str, JsonValue]]
+LONG_LOOKBACK = "6h"  # the second ranking's window: a ramp of hours starts inside it
 FORECAST_WINDOW: dict[str, JsonValue] = {"lookback": LOOKBACK, "horizon": HORIZON}
 Rollouts = dict[str, tuple[datetime, list[str]]]
 
@@ -82,6 +83,8 @@ def plan_round(view: PlannerView, round_no: int) -> list[Call]:
                 for s in view.incident.services[:1]
             ]
         if not metrics_unavailable(view):  # the ranking ran and named nothing: are they saturated?
+            # a slow ramp older than the ranking's window is in its baseline: rank again over a longer one
+            calls.append(("rank_root_causes", {"namespace": ns, "lookback": LONG_LOOKBACK}))
             calls += [
                 ("workload_saturation", {"workload": w, "namespace": ns}) for w in alerted_and_callees(view)
             ]

@@ -253,3 +253,42 @@ def test_a_forecast_beyond_the_horizon_or_from_a_pod_far_below_its_limit_says_no
     for share, seconds in ((0.8, 3 * 3600.0), (0.3, 600.0), (0.9, None)):
         diagnosis = RulesPlanner().diagnose(_view([*steps, _forecast("memory", share, seconds)])).diagnosis
         assert diagnosis.top is None and diagnosis.summary.startswith("INCONCLUSIVE"), (share, seconds)
+
+
+def test_a_quiet_ranking_is_ranked_again_over_a_longer_window_and_what_it_finds_is_diagnosed() -> None:
+    """A slow ramp that began hours ago sits in the first ranking's baseline; a longer window starts
+    before it, and what that ranking names goes through the usual diagnosis."""
+    plan = RulesPlanner().plan(_view([_quiet_ranking()]))
+    longer = [c.args for c in plan.calls if c.tool == "rank_root_causes"]
+    assert longer == [{"namespace": NS, "lookback": "6h"}]
+    ramp = _step(
+        "r2-5-rank_root_causes",
+        "rank_root_causes",
+        {"namespace": NS, "lookback": "6h"},
+        {
+            "anomalous": True,
+            "threshold": 10.0,
+            "onset": AS_OF.isoformat(),
+            "candidates": [
+                {
+                    "entity": "ledger-db",
+                    "entity_kind": "service",
+                    "service": "ledger-db",
+                    "score": 24.0,
+                    "signals": [
+                        {
+                            "signal": "callers_latency_p99",
+                            "source": "metrics",
+                            "kind": "latency",
+                            "sigmas": 24.0,
+                        }
+                    ],
+                }
+            ],
+        },
+        f"{NS} at 13:00: ledger-db (score 24σ)",
+    )
+    view = _view([_quiet_ranking(), *_survey(_pod("web-5d9f-abcde")), ramp])
+    top = RulesPlanner().diagnose(view).diagnosis.top
+    assert top is not None and (top.service, top.fault_kind) == ("ledger-db", "dependency_latency"), top
+    assert "rank_root_causes:r2-5-rank_root_causes" in top.evidence

@@ -46,6 +46,7 @@ RANKED_SIGNALS = frozenset(
 PLATEAU = 0.9  # an onset whose top score is within this share of the best one is on the plateau
 MIN_BASELINE_S = 30 * 60.0
 ONSET_STEP_S = 60.0
+MAX_ONSETS = 90  # a 2-h window's onsets a minute apart; a longer window tries as many, further apart
 SHIFT_LEVEL = 2.0  # the detector's level-shift statistic above which an episode is under way
 MIN_ONSET_POINTS = 20
 
@@ -100,12 +101,13 @@ def search_onset(
     reference: SignalMatrix | None = None,
 ) -> Ranking:
     """The ranking at the latest onset (not after `latest`) whose top score is on the plateau. The
-    earliest onset tried leaves a baseline of `MIN_BASELINE_S`, or a quarter of a shorter window."""
+    earliest onset tried leaves a baseline of `MIN_BASELINE_S`, or a quarter of a shorter window; at
+    most `MAX_ONSETS` are tried (a minute apart up to a 2-h window), so a long window costs no more."""
     span = latest - float(matrix.times[0]) if matrix.times.size else 0.0
     first = float(matrix.times[0]) + min(MIN_BASELINE_S, span / 4)
     if latest <= first:
         return _rank(matrix, latest, calls, cfg, reference)
-    onsets = np.arange(latest, first - 1e-9, -ONSET_STEP_S)
+    onsets = np.arange(latest, first - 1e-9, -max(ONSET_STEP_S, (latest - first) / MAX_ONSETS))
     aligned = (
         SignalMatrix(times=reference.times, keys=matrix.keys, values=reference.aligned(matrix.keys))
         if reference is not None
