@@ -34,7 +34,12 @@ class PersistenceRule(BaseModel):
     quiet_steps: int = Field(20, ge=1, le=10_000, description="calm steps that close an episode")
     min_change: float = Field(0.2, ge=0, le=100, description="relative change from the calm value")
     floors: dict[str, float] = Field(
-        default_factory=lambda: {"error_ratio": 0.01, "cpu_vs_limit": 0.05, "memory_vs_limit": 0.05},
+        default_factory=lambda: {
+            "error_ratio": 0.01,
+            "callers_error_ratio": 0.01,
+            "cpu_vs_limit": 0.05,
+            "memory_vs_limit": 0.05,
+        },
         description="per signal: the least absolute change that is material",
     )
     warmup_points: int = Field(240, ge=0, le=100_000)

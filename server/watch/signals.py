@@ -2,7 +2,9 @@
 
 Golden signals come from the OpenTelemetry HTTP server metrics (the default metric profile, what
 `tools.metrics.templates.OTEL_TEMPLATES` reads per service), aggregated `by (namespace, service)`
-instead of filtered to one service. Saturation comes from cAdvisor and kube-state-metrics per pod
+instead of filtered to one service. What callers see comes from the client metrics, by the callee
+(`server_address`): a dependency without metrics of its own (an external API) or a network between
+shows there and nowhere else. Saturation comes from cAdvisor and kube-state-metrics per pod
 (`by (namespace, pod)`, as the saturation tool reads it) and is folded into the pod's workload
 here: its busiest pod, since one pod at its limit is the one that gets OOM-killed or throttled.
 """
@@ -18,14 +20,17 @@ from datetime import datetime
 from tools.metrics.client import InstantSeries, MetricsBackend
 
 _SERVER = "http_server_request_duration_seconds"
+_CLIENT = "http_client_request_duration_seconds"
 _CONTAINER = 'container!="",container!="POD"'
 _ERR = 'http_response_status_code=~"5.."'
 # A Deployment's pod is `<name>-<replicaset hash>-<suffix>`, a StatefulSet's `<name>-<ordinal>`.
 _POD = re.compile(r"^(?P<workload>.+?)-(?:[a-z0-9]+-[a-z0-9]{5}|[0-9]+)$")
 
 GOLDEN = ("request_rate", "error_ratio", "latency_p99_s")
+CALLERS = ("callers_error_ratio", "callers_latency_p99_s")  # by the callee: `server_address`
 SATURATION = ("cpu_vs_limit", "memory_vs_limit")
-SIGNALS = GOLDEN + SATURATION
+SIGNALS = GOLDEN + CALLERS + SATURATION
+LABEL_OF = {"callers_error_ratio": "server_address", "callers_latency_p99_s": "server_address"}
 
 
 def _templates(ns: str, window: str) -> dict[str, str]:
@@ -33,11 +38,18 @@ def _templates(ns: str, window: str) -> dict[str, str]:
     total = f"sum by (namespace, service) (rate({_SERVER}_count{{{sel}}}[{window}]))"
     errors = f"sum by (namespace, service) (rate({_SERVER}_count{{{sel},{_ERR}}}[{window}]))"
     per_pod = "sum by (namespace, pod)"
+    calls = f"sum by (namespace, server_address) (rate({_CLIENT}_count{{{sel}}}[{window}]))"
+    failed = f"sum by (namespace, server_address) (rate({_CLIENT}_count{{{sel},{_ERR}}}[{window}]))"
     return {
         "request_rate": total,
         "error_ratio": f"({errors} or (0 * {total})) / {total}",
         "latency_p99_s": (
             f"histogram_quantile(0.99, sum by (namespace, service, le) (rate({_SERVER}_bucket{{{sel}}}[{window}])))"
+        ),
+        "callers_error_ratio": f"({failed} or (0 * {calls})) / {calls}",
+        "callers_latency_p99_s": (
+            f"histogram_quantile(0.99, sum by (namespace, server_address, le)"
+            f" (rate({_CLIENT}_bucket{{{sel}}}[{window}])))"
         ),
         "cpu_vs_limit": (
             f"{per_pod} (rate(container_cpu_usage_seconds_total{{{sel},{_CONTAINER}}}[{window}]))"
@@ -95,7 +107,7 @@ def _fold(signal: str, rows: list[InstantSeries], values: dict[str, float], pods
             if signal == "cpu_vs_limit":
                 pods[key] = pods.get(key, 0) + 1
         else:
-            key = service_key(ns, row.labels.get("service", ""))
+            key = service_key(ns, row.labels.get(LABEL_OF.get(signal, "service"), ""))
         if key.endswith("/"):
             continue
         skey = series_key(key, signal)

@@ -27,7 +27,7 @@ class SyntheticBackend:
     def instant(self, promql: str, at: datetime) -> list[InstantSeries]:
         self.queries += 1
         signal = self.by_query[promql]  # a query the loop never sends is a test failure
-        label = "pod" if signal in signals.SATURATION else "service"
+        label = "pod" if signal in signals.SATURATION else signals.LABEL_OF.get(signal, "service")
         return [
             InstantSeries(labels={"namespace": NAMESPACE, label: name}, value=value)
             for name, value in self.world(signal, at.timestamp()).items()

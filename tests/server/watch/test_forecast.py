@@ -4,6 +4,7 @@ and with the runbook's action as a proposal; a CPU climb proposes a bounded scal
 from __future__ import annotations
 
 from agent.runbook import load_runbook
+from server.watch import signals
 from server.watch.config import WatchConfig
 from server.watch.detection import Detection
 from server.watch.loop import WatchLoop
@@ -21,6 +22,8 @@ def climbing(resource: str) -> World:
         wobble = 0.002 * ((i * 7919) % 5 - 2)
         if signal == f"{resource}_vs_limit":
             return {PODS[0]: 0.5 + PER_STEP * max(0, i - LEAK_FROM) + wobble, PODS[1]: 0.45 + wobble}
+        if signal in signals.CALLERS:
+            return {}
         if signal in ("cpu_vs_limit", "memory_vs_limit"):
             return {PODS[0]: 0.3 + wobble, PODS[1]: 0.3}
         return {"carts": {"request_rate": 40.0, "error_ratio": 0.0, "latency_p99_s": 0.05}[signal] + wobble}

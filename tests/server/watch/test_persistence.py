@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from server.watch import signals
 from server.watch.config import WatchConfig
 from server.watch.detection import Detection
 from server.watch.loop import WatchLoop
@@ -30,6 +31,8 @@ def noisy_world(seed: int, blip: bool, shift: bool) -> World:
             return {"checkout": abs(0.01 + 0.002 * n[2]) + bump, "cart": abs(0.01 + 0.002 * n[3])}
         if signal == "latency_p99_s":
             return {"checkout": 0.2 + 0.01 * n[4], "cart": 0.1 + 0.005 * n[5]}
+        if signal in signals.CALLERS:
+            return {}
         if signal == "cpu_vs_limit":
             return {
                 "checkout-5d9f7c6b8d-abcde": 0.3 + 0.01 * n[6],
@@ -68,4 +71,23 @@ def test_a_lasting_shift_opens_one_incident_with_its_evidence() -> None:
     assert error.value is not None and error.value > 0.15 and error.calm_value is not None
     assert error.calm_value < 0.05
     assert "error_ratio" in incident.reason and "since 2026-03-02T10:45:00Z" in incident.reason
-    assert backend.queries == STEPS * 5  # one query per signal and step, for both services
+    assert backend.queries == STEPS * len(signals.SIGNALS)  # one query per signal and step, for both services
+
+
+def test_a_dependency_without_metrics_of_its_own_is_watched_through_what_its_callers_see() -> None:
+    """An external API (no pods, no server metrics) starts failing its callers' calls: the incident is
+    opened on it, from the client metrics grouped by the callee."""
+    healthy = noisy_world(5, blip=False, shift=False)
+    rng = np.random.default_rng(11)
+    noise = rng.normal(0, 1, size=STEPS + 1)
+
+    def world(signal: str, t: float) -> dict[str, float]:
+        if signal != "callers_error_ratio":
+            return healthy(signal, t)
+        i = round((t - at(0).timestamp()) / 30)
+        return {"partner-api": abs(0.002 + 0.0005 * noise[i]) + (0.3 if i >= CHANGE else 0.0)}
+
+    found, _ = run(world)
+    anomalies = [d for d in found if d.kind == "anomaly"]
+    assert [d.service for d in anomalies] == ["partner-api"]
+    assert [e.signal for e in anomalies[0].evidence] == ["callers_error_ratio"]
