@@ -162,17 +162,28 @@ def classify(f: Findings) -> Verdict:
             ],
             facts=_holding(saturation=saturated),
         )
-    if (self_time_up or cpu_cost_up) and not (saturated or own_errors or log_errors or deployed):
-        # Its own work got slower or costlier, but no pod is at its CPU limit (contention, a lock, GC, a
-        # slower code path, a burst): the kind stays open and a person is called, rather than a restart
-        # that may not help.
+    if self_time_up and not (cpu_cost_up or saturated or own_errors or log_errors or deployed):
+        # It answers slowly with no resource signal at all (a lock, a slow disk, a slower query plan):
+        # the dependency-latency kind by its definition; its owner is called, nothing is restarted.
+        return Verdict(
+            kind="dependency_latency",
+            confidence=_score(0.4, 1),
+            because=[
+                "it answers slowly: its own work per request slowed (trace self time)",
+                "no CPU or other resource signal, no errors, no rollout",
+                *f.change("latency_p99"),
+            ],
+            facts=_holding(),
+        )
+    if cpu_cost_up and not (saturated or own_errors or log_errors or deployed):
+        # Its work got costlier, but no pod is at its CPU limit (contention, GC, a slower code path, a
+        # burst): the kind stays open and a person is called, rather than a restart that may not help.
         return Verdict(
             kind=None,
             confidence=_score(0.4, 1),
             because=[
-                "its own work per request slowed (trace self time) without more traffic or errors"
-                if self_time_up
-                else "its CPU per request rose",
+                "its CPU per request rose",
+                *(["its own work per request slowed (trace self time)"] if self_time_up else []),
                 "no pod of it is at its CPU limit or throttled",
                 *f.change("cpu_per_request"),
                 *f.change("latency_p99"),

@@ -242,9 +242,20 @@ def test_the_callers_wait_is_their_edges_medians_weighted_by_calls() -> None:
 
 
 def test_own_work_slowing_in_the_traces_is_a_cpu_fault_only_when_a_cpu_signal_says_so() -> None:
+    """Slower own work with no resource signal at all answers slowly by itself (a lock, a slow disk):
+    dependency latency by its definition; with CPU per request up but no pod at its limit the kind
+    stays open; with a saturated pod it is a CPU fault."""
     slower = _multi({"trace_self_time_p90|own spans": ("traces", "resource", 35.0)})
     verdict = classify(slower)
-    assert verdict.kind is None and any("self time" in b for b in verdict.because)
+    assert verdict.kind == "dependency_latency" and any("self time" in b for b in verdict.because)
+    costlier = _multi(
+        {
+            "trace_self_time_p90|own spans": ("traces", "resource", 35.0),
+            "cpu_per_request": ("metrics", "resource", 30.0),
+        },
+        traffic_ratio=1.0,
+    )
+    assert classify(costlier).kind is None
     with_cpu = _multi(
         {"trace_self_time_p90|own spans": ("traces", "resource", 35.0)},
         throttled=True,
