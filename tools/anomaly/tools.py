@@ -5,6 +5,7 @@ range, and "when does this workload hit its limit" forecasts. Windows end at `ct
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -12,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from tools.anomaly.incident_rank import detector_onset, fold_pods, rank_incident, ranked_subset
 from tools.anomaly.rank import DEFAULT_RANK_CONFIG, Candidate, SignalEvidence
+from tools.anomaly.resolution import on_sample_grid
 from tools.anomaly.signal_matrix import SignalMatrix
 from tools.anomaly.signals import OPTIONAL_TEMPLATES, FetchedSignals, fetch_signals
 from tools.anomaly.sources import read_sources
@@ -46,7 +48,9 @@ class RankRootCausesInput(BaseModel):
         None, description="when the alert started; the onset is searched at or before it"
     )
     lookback: str = Field("2h", pattern=DURATION_PATTERN, description="window ending at as_of")
-    step: str | None = Field(None, pattern=DURATION_PATTERN, description="resolution (default ~15s)")
+    step: str | None = Field(
+        None, pattern=DURATION_PATTERN, description="resolution (default ~15s; never finer than the samples)"
+    )
     top: int = Field(5, ge=1, le=20, description="candidates listed")
 
 
@@ -169,6 +173,10 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
     fetched = fetch_signals(
         backend, active.templates, args.namespace, start, ctx.as_of, step_s, args.services
     )
+    # series written every few minutes (CloudWatch periods): rank one point per sample (resolution.py)
+    sampled, every = on_sample_grid(fetched.matrix)
+    if every > 1:
+        fetched, step_s = replace(fetched, matrix=sampled), step_s * every
     gaps = "; ".join(f"{OPTIONAL_TEMPLATES[name]} ({name})" for name in fetched.skipped)
     missing = active.unavailable(gaps) if gaps else None
     others = read_sources(ctx, fetched.matrix.times, step_s, start, args.namespace, fetched.services)

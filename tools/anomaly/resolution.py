@@ -1,0 +1,46 @@
+"""The ranking's grid no finer than the samples: the spacing a matrix's series were written at.
+
+Why: a metrics backend answers a range query at any step by repeating each series' latest sample.
+Series written every few minutes (CloudWatch periods, a slow exporter, a push gateway, a recording
+rule on a long interval) come back on a 15 s grid as runs of identical points, and the sample closing
+at the investigation's instant (often the only one after a fault) is a single point. Every measure
+that counts points then takes minutes of data for seconds of it: an anomaly seen in that last sample
+never "holds" for `min_duration_s`, a baseline's size is inflated by copies, and the requests behind a
+percentile (a rate times the step) are a fraction of those it was computed on. On the grid of the
+samples themselves each sample is one point with its own duration, as it was measured.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tools.anomaly.signal_matrix import SignalMatrix
+
+MIN_CHANGES = 4  # a series must change value this often to show its spacing (a flat one says nothing)
+
+
+def sample_spacing(values: np.ndarray) -> int:
+    """How many grid points (S, T) apart the series' samples are: each series that changes value at
+    least `MIN_CHANGES` times votes for its most common distance between two changes, and the most
+    voted distance wins (the shorter on a tie). A vote, not an average: series that change rarely
+    (a flat stretch, a gap in the data) or often (a maximum over pods whose samples are offset) are
+    outvoted by the spacing most series were written at. 1 (the grid is the samples') without votes."""
+    votes = np.zeros(values.shape[1] + 1, dtype=np.int64)
+    for row in values:
+        index = np.flatnonzero(np.isfinite(row))
+        if index.size <= MIN_CHANGES:
+            continue
+        changed = index[1:][np.diff(row[index]) != 0]
+        if changed.size >= MIN_CHANGES:
+            votes[int(np.argmax(np.bincount(np.diff(changed))))] += 1
+    return max(1, int(np.argmax(votes))) if votes.any() else 1
+
+
+def on_sample_grid(matrix: SignalMatrix) -> tuple[SignalMatrix, int]:
+    """`matrix` with one point per sample (every k-th point counted back from its last, so the
+    newest sample stays), and k; unchanged (k = 1) where its grid already is the samples'."""
+    every = sample_spacing(matrix.values)
+    if every <= 1:
+        return matrix, 1
+    keep = np.arange(matrix.times.size - 1, -1, -every)[::-1]
+    return SignalMatrix(times=matrix.times[keep], keys=matrix.keys, values=matrix.values[:, keep]), every
