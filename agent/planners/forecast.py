@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict
 from agent.diagnosis import FaultKind, Hypothesis, label_for
 from agent.planners.findings import num, rows, steps_of
 from agent.state import PlannerView
+from tools.metrics.templates import duration_seconds
 
 HORIZON = "2h"  # how far ahead a forecast may warn: enough to act before the pager would ring
-HORIZON_S = 7200.0
+HORIZON_S = duration_seconds(HORIZON)
 LOOKBACK = "1h"  # the trend the forecast is fitted on
 MIN_SHARE = 0.5  # a pod below half its limit is not close enough for a trend to mean much
 CONFIDENCE = 0.6  # LIKELY: enough for the runbook to propose, and a person approves it

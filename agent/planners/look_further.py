@@ -3,7 +3,8 @@
 An alert that fires while no entity's signals clear the ranking's bar is not "nothing is wrong" after
 four tool calls: the fault may sit where the ranking's signals do not reach (a pod that crashes between
 scrapes, a dependency without metrics, a slowdown only the traces show). The rules planner then runs
-the namespace survey of `agent.planners.degraded` (every pod, the events, the nodes, the trace graph
+the namespace survey of `agent.planners.degraded` (a second ranking over 6 h, whose baseline starts
+before a ramp of hours the first one's holds; every pod, the events, the nodes, the trace graph
 against its baseline, the alerted service's slowest traces, the saturation of the alerted service and
 of what it calls: a slow creep older than the ranking's window shows there first; the forecast of
 the alerted service's memory and CPU against their limits) and the suspects' rollouts, pods and logs.
