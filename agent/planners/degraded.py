@@ -28,7 +28,6 @@ from agent.missing_evidence import backend_failed
 from agent.planners.classify import classify
 from agent.planners.degraded_facts import (
     BASELINE_MINUTES,
-    RECENT_MINUTES,
     Suspect,
     TraceGraph,
     alerted_and_callees,
@@ -39,7 +38,7 @@ from agent.planners.degraded_facts import (
     suspects,
     trace_graph,
 )
-from agent.planners.findings import Findings, add_kube_facts, num, rows, steps_of
+from agent.planners.findings import RECENT_TRACE_MINUTES, Findings, add_kube_facts, num, rows, steps_of
 from agent.planners.forecast import HORIZON, LOOKBACK
 from agent.state import PlannerView
 
@@ -79,7 +78,7 @@ def plan_round(view: PlannerView, round_no: int) -> list[Call]:
         if traces_read:
             calls.append(("service_dependencies", {"lookback_minutes": BASELINE_MINUTES}))
             calls += [
-                ("find_traces", {"service": s, "lookback_minutes": RECENT_MINUTES})
+                ("find_traces", {"service": s, "lookback_minutes": RECENT_TRACE_MINUTES})
                 for s in view.incident.services[:1]
             ]
         if not metrics_unavailable(view):  # the ranking ran and named nothing: are they saturated?

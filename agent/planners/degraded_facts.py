@@ -19,7 +19,6 @@ from agent.planners.findings import RECENT_TRACE_MINUTES, num, parse_time, rows,
 from agent.state import PlannerView, Step
 from tools.metrics.saturation import CPU_AT_LIMIT, CPU_THROTTLED, MEMORY_AT_LIMIT
 
-RECENT_MINUTES = RECENT_TRACE_MINUTES
 BASELINE_MINUTES = 120
 FAILING_RATIO = 0.05  # an edge failing at least this often now ...
 FAILING_GROWTH = 1.5  # ... and this many times more than over the baseline window
@@ -131,7 +130,7 @@ def _edges(view: PlannerView, minutes: int) -> tuple[Step | None, dict[str, dict
 def trace_graph(view: PlannerView) -> TraceGraph:
     """Edges failing (FAILING_RATIO, FAILING_GROWTH) or slower (SLOW_GROWTH, SLOW_MIN_MS) than over
     the baseline window; empty when the traces were not read."""
-    step, recent = _edges(view, RECENT_MINUTES)
+    step, recent = _edges(view, RECENT_TRACE_MINUTES)
     _, baseline = _edges(view, BASELINE_MINUTES)
     graph = TraceGraph(recent=recent, baseline=baseline)
     for key, edge in recent.items():

@@ -41,7 +41,7 @@ class _Pending:
 
 
 def _name(detection: Detection) -> str:
-    at = detection.opened_at.isoformat().replace("+00:00", "Z")
+    at = detection.line()["opened_at"]
     return f"{detection.namespace}/{detection.service} ({detection.kind}, detected at {at})"
 
 
