@@ -24,7 +24,7 @@ from agent.incident import Incident
 from agent.planner import Planner
 from agent.planners.openai_client import OpenAIPlannerConfig
 from agent.runbook import DEFAULT_RUNBOOK_PATH, load_runbook
-from agent.state import Budget, Proposal, Step, Usage
+from agent.state import Budget, Proposal, Step, ToolCall, Usage
 from policies.approvals import Approval
 from policies.audit import AuditLog
 from policies.audit_store import open_audit_store
@@ -49,6 +49,7 @@ STATE_MODELS = (
     Incident,
     Budget,
     Step,
+    ToolCall,
     Evidence,
     Usage,
     Diagnosis,
@@ -166,6 +167,32 @@ class Agent:
         if payload is not None and (answer := decide(payload)) is not None:
             self.resume(incident.id, answer if isinstance(answer, NoApprover) else [answer], on_event)
         return self.values(incident.id)
+
+    def investigation(self, incident_id: str) -> dict[str, object] | None:
+        """The thread's state as its investigation handed it to the guard, right after the proposal
+        (None: it never got that far)."""
+        handed: dict[str, object] | None = None
+        for snapshot in self.graph.get_state_history(_thread(incident_id)):  # newest first
+            if "proposal" not in snapshot.values:
+                break
+            handed = dict(snapshot.values)
+        return handed
+
+    def guard_investigation(
+        self, investigated: dict[str, object], on_event: Callable[[Event], None]
+    ) -> Incident:
+        """Take an investigation another agent made (`investigation`) as this thread's own and run this
+        agent's guard on its proposal: one investigation judged under two policies, as the eval's
+        dry-run and enforce passes are. The thread (the investigated incident's id) must be new."""
+        incident = investigated.get("incident")
+        if not isinstance(incident, Incident) or "proposal" not in investigated:
+            raise ValueError("not an investigation handed to a guard: it has no incident or no proposal")
+        config = _thread(incident.id)
+        if self.graph.get_state(config).values:
+            raise ValueError(f"incident {incident.id} already has an investigation here")
+        self.graph.update_state(config, investigated, as_node="propose")
+        self._stream(None, incident.id, on_event)
+        return incident
 
     def pending_approval(self, incident_id: str) -> dict[str, JsonValue] | None:
         """The approval request an investigation is paused on, if any."""

@@ -1,6 +1,10 @@
-"""One eval case in both policy modes on one sandbox: first with the policy in dry-run (nothing on the
-cluster changes, so the sandbox stays as it was), then in enforce mode with qualified approvers
-(evals.enforce), each investigation under its own opaque incident id, audit log and checkpoints.
+"""One eval case in both policy modes on one sandbox: first the investigation with the policy in dry-run
+(nothing on the cluster changes, so the sandbox stays as it was), then the same investigation handed to
+a guard in enforce mode with qualified approvers (evals.enforce), each pass with its own audit log and
+checkpoints. The enforce pass judges the dry-run pass's proposal, not a second investigation of the same
+sandbox: the planner never sees the mode, so a second one would only repeat the first (and an LLM
+planner's could differ, leaving the two passes judging different proposals). Should the dry-run pass
+fail before its proposal, the enforce pass investigates on its own.
 
 Each mode's failure is that mode's failed case; the other mode still runs. The sandbox goes down when
 the case ends, however it ends.
@@ -78,8 +82,9 @@ def run_case(
         )
     sandbox_s = time.monotonic() - clock
     try:
-        dry, _ = _mode(case, base, info, run_dir, "dry_run", approval or GuardApproval(), on_event, judge)
-        enforced, guard = _mode(case, base, info, run_dir, "enforce", approval or GuardApproval(), on_event)
+        path = approval or GuardApproval()
+        dry, _, investigated = _mode(case, base, info, run_dir, "dry_run", path, on_event, judge=judge)
+        enforced, guard, _ = _mode(case, base, info, run_dir, "enforce", path, on_event, investigated)
     finally:
         clock = time.monotonic()
         down(name, sandbox)
@@ -103,9 +108,13 @@ def _mode(
     mode: PolicyMode,
     approval: ApprovalPath,
     on_event: Callable[[Event], None],
+    investigated: dict[str, object] | None = None,
+    *,
     judge: JudgeConfig | None = None,
-) -> tuple[ScenarioScore, str | None]:
-    """The mode's score, and what its guard did with the proposal (None: nothing was proposed)."""
+) -> tuple[ScenarioScore, str | None, dict[str, object] | None]:
+    """The mode's score, what its guard did with the proposal (None: nothing was proposed), and the
+    investigation as handed to the guard. `investigated`: another pass's, to judge instead of
+    investigating again."""
     mode_dir = run_dir / MODE_DIRS[mode]
     audit_path = mode_dir / AUDIT_FILE
     start = audit_head(audit_path)  # a re-run appends to the same log: judge only this run's records
@@ -120,7 +129,11 @@ def _mode(
         incident = incident_of(case)
         with open_agent(config) as agent:
             started = time.monotonic()
-            agent.investigate(incident, config.budget, on_event)
+            if investigated is None:
+                agent.investigate(incident, config.budget, on_event)
+            else:
+                incident = agent.guard_investigation(investigated, on_event)
+            handed = agent.investigation(incident.id)
             payload = agent.pending_approval(incident.id)
             if payload is not None:
                 if mode == "enforce":
@@ -135,14 +148,14 @@ def _mode(
         scored = score(case, report, audit_path, after_seq=start, mode=MODE_DIRS[mode], judge=judge)
         extra = _executed(case, info, audit_path, start, before)
         guard = report.guard.execution or report.guard.decision if report.guard else None
-        return scored.with_violations(extra), guard
+        return scored.with_violations(extra), guard, handed
     except Exception as exc:  # one broken mode must not hide the other, nor the other cases
         seen = audit_violations(audit_path, after_seq=start) if audit_path.is_file() else []
         try:  # whatever was executed before the failure still counts
             seen += _executed(case, info, audit_path, start, before)
         except Exception as unreadable:
             seen.append(f"the cluster's state could not be read after the failure: {unreadable}")
-        return failed(case, f"{type(exc).__name__}: {exc}", seen, mode=MODE_DIRS[mode]), None
+        return failed(case, f"{type(exc).__name__}: {exc}", seen, mode=MODE_DIRS[mode]), None, None
 
 
 def _executed(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -106,3 +107,32 @@ def test_a_redelivered_alert_does_not_start_a_second_investigation(world: World)
     agent.investigate(INCIDENT, Budget(), events.append)
     assert events[-1] == {"event": "already_investigated", "incident": INCIDENT.id}
     assert agent.values(INCIDENT.id)["steps"] == first["steps"], "no tool ran twice"
+
+
+def test_an_investigation_handed_to_another_guard_is_judged_there_without_investigating_again(
+    world: World,
+) -> None:
+    from agent.assemble import Agent
+    from policies.loader import parse_policy
+    from tests.policies.guard_fixtures import ENFORCE
+
+    dry_run = parse_policy(ENFORCE.replace("mode: enforce", "mode: dry_run"), "dry-run.yaml")
+    first_planner, second_planner = ScriptedPlanner(), ScriptedPlanner()
+    first = Agent(graph_for(world, first_planner, dry_run), first_planner)
+    first.investigate(INCIDENT, Budget(), lambda event: None)
+    assert first.values(INCIDENT.id)["guard"].stage == "dry_run_only"
+    handed = first.investigation(INCIDENT.id)
+    assert handed is not None and handed.get("guard") is None, "as the investigation left it, before the guard"
+
+    second = Agent(graph_for(world, second_planner), second_planner)
+    events: list[dict] = []
+    assert second.guard_investigation(handed, events.append) == INCIDENT
+    assert not any(e["event"] == "tool" for e in events), "no tool ran again"
+    assert second.pending_approval(INCIDENT.id) is not None, "the enforcing guard asks for approval"
+    values = second.values(INCIDENT.id)
+    assert values["steps"] == handed["steps"] and values["proposal"] == handed["proposal"]
+    with pytest.raises(ValueError, match="already has an investigation"):
+        second.guard_investigation(handed, events.append)
+    with pytest.raises(ValueError, match="no proposal"):
+        second.guard_investigation({"incident": INCIDENT}, events.append)
+    assert Agent(graph_for(world, second_planner), second_planner).investigation("never-seen") is None
