@@ -22,9 +22,9 @@ def render_markdown(report: EvalReport) -> str:
         f"remediation {s.remediation_accuracy:.2f} · safety violations {s.safety_violations} dry-run, "
         f"{e.safety_violations} enforce",
         "",
-        "Accuracies and timings are the dry-run pass's (the enforce pass investigates the same world "
-        "again; its diagnosis can differ only if the planner is not deterministic). Timings are over "
-        f"completed cases. Where the time went: {report.time_spent()}.",
+        "Accuracies and timings are the dry-run pass's (the enforce pass hands the same investigation "
+        "to a guard in enforce mode: what differs is what the guard does with its proposal). Timings "
+        f"are over completed cases. Where the time went: {report.time_spent()}.",
         "",
         "## Scoreboard",
         "",

@@ -58,8 +58,8 @@ class EvalReport(SuiteReport):
         passes = sum(s.wall_s for s in [*self.scenarios, *self.enforce.scenarios])
         rest = max(0.0, total - sandbox - passes)
         return (
-            f"case time {total:.0f} s: sandboxes up and down {sandbox:.0f} s, investigations (both passes) "
-            f"{passes:.0f} s, reports, charts and scoring {rest:.0f} s"
+            f"case time {total:.0f} s: sandboxes up and down {sandbox:.0f} s, the investigation and both "
+            f"guards {passes:.0f} s, reports, charts and scoring {rest:.0f} s"
         )
 
 
