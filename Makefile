@@ -17,11 +17,13 @@ setup: system-deps $(STAMP)
 system-deps:
 	@scripts/install-system-deps.sh
 
+# --no-compile: byte-compiling every installed module took a minute of the install; Python compiles the
+# modules medic imports when it first imports them, and keeps them.
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) --upgrade pip $(QUIET)
-	$(PIP) -e '.[dev,bench]' $(QUIET)
-	$(PIP) --no-deps 'rcaeval>=1.8.1' $(QUIET)
+	$(PIP) --no-compile -e '.[dev,bench]' $(QUIET)
+	$(PIP) --no-compile --no-deps 'rcaeval>=1.8.1' $(QUIET)
 	touch $(STAMP)
 
 triage: setup
