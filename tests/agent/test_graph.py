@@ -122,7 +122,9 @@ def test_an_investigation_handed_to_another_guard_is_judged_there_without_invest
     first.investigate(INCIDENT, Budget(), lambda event: None)
     assert first.values(INCIDENT.id)["guard"].stage == "dry_run_only"
     handed = first.investigation(INCIDENT.id)
-    assert handed is not None and handed.get("guard") is None, "as the investigation left it, before the guard"
+    assert handed is not None and handed.get("guard") is None, (
+        "as the investigation left it, before the guard"
+    )
 
     second = Agent(graph_for(world, second_planner), second_planner)
     events: list[dict] = []
