@@ -14,9 +14,7 @@ from evals.scenario import Scenario
 from tests.server.serve_process import service_env, start_serve
 from tests.server.service_fixture import auth
 
-GROUPS = (
-    6  # enough that both replicas hold some when one is killed (two at a time each); each is a whole triage
-)
+GROUPS = 6  # both replicas hold some (two at a time each) when one is killed; each is a whole triage
 REST = {"awaiting_approval", "finished", "failed"}
 
 
