@@ -16,7 +16,9 @@ the callee's server span). From that:
 - calls: how many spans of each other service the request's spans parent (its fan-out);
 - pattern: the entry operation, the local operations and the (callee, operation) pairs it called, as a
   bounded set (`max_items`), so a request that skips work or takes a new path reads as a new pattern;
-- caller-seen time: a client-like span's duration, attributed to the callee it waited for.
+- caller-seen time: a client-like span's duration, attributed to the callee it waited for;
+- statements: the log templates its own spans wrote (`tools/traces/span_logs.py`), when logs were
+  read for it (None otherwise: nothing read is not nothing written).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from tools.traces.backend import Span
+from tools.traces.span_logs import SpanStatements, span_key
 
 ServiceOf = Callable[[Span], str]
 Pattern = tuple[str, tuple[str, ...], tuple[str, ...]]
@@ -49,6 +52,7 @@ class Request:
     error: bool
     calls: Counter[str]
     pattern: Pattern
+    wrote: frozenset[int] | None = None  # statements its spans logged; None: its logs were not read
 
 
 @dataclass(frozen=True)
@@ -133,9 +137,13 @@ def _nodes(spans: Sequence[Span], service_of: ServiceOf) -> list[_Node]:
 
 
 def trace_requests(
-    spans: Sequence[Span], service_of: ServiceOf, max_items: int = 24
+    spans: Sequence[Span],
+    service_of: ServiceOf,
+    max_items: int = 24,
+    statements: SpanStatements | None = None,
 ) -> tuple[list[Request], list[CallerView]]:
-    """The requests of every service in one trace, and what callers saw of their callees."""
+    """The requests of every service in one trace, and what callers saw of their callees (with the
+    statements each request's spans wrote, where `statements` covers the service at its start)."""
     requests: list[Request] = []
     views: list[CallerView] = []
     seen: set[int] = set()
@@ -147,6 +155,8 @@ def trace_requests(
         calls: Counter[str] = Counter()
         local_ops: set[str] = set()
         remote_ops: set[str] = set()
+        read = statements is not None and statements.covers(service, entry.start_ns / 1e9)
+        wrote: set[int] = set()
         stack = [entry]
         while stack:
             node = stack.pop()
@@ -163,6 +173,8 @@ def trace_requests(
             if node is not entry and len(local_ops) < max_items:
                 local_ops.add(operation(node.span.name))
             error = error or node.span.error
+            if read and statements is not None:
+                wrote.update(statements.by_span.get(span_key(node.span.span_id), ()))
             for child in node.children:
                 if child.service == service:
                     stack.append(child)
@@ -179,14 +191,18 @@ def trace_requests(
                 error=error,
                 calls=calls,
                 pattern=(operation(entry.span.name), tuple(sorted(local_ops)), tuple(sorted(remote_ops))),
+                wrote=frozenset(wrote) if read else None,
             )
         )
     return requests, views
 
 
 def all_requests(
-    spans: Sequence[Span], service_of: ServiceOf, max_items: int = 24
+    spans: Sequence[Span],
+    service_of: ServiceOf,
+    max_items: int = 24,
+    statements: SpanStatements | None = None,
 ) -> Iterator[tuple[list[Request], list[CallerView]]]:
     """`trace_requests` of every trace in `spans`."""
     for trace_spans in by_trace(spans).values():
-        yield trace_requests(trace_spans, service_of, max_items)
+        yield trace_requests(trace_spans, service_of, max_items, statements)

@@ -14,12 +14,19 @@ Each service's requests (`tools/traces/requests.py`) are placed in the grid's le
 | trace_requests             | traffic  | count    | requests it served per step, of the traces read   |
 | trace_error_ratio          | errors   | ratio    | share of its requests with an error span; only    |
 |                            |          |          | when the spans carry a status (Nezha's do not)    |
-| trace_calls_to:<callee>    | other    | level    | share of the requests of the operations that      |
+| trace_calls_to:<callee>    | other    | ratio    | share of the requests of the operations that      |
 |                            |          |          | always call the callee that did (1 = as usual):   |
 |                            |          |          | an early return makes the calls vanish, whatever  |
 |                            |          |          | the mix of operations served (`usual.py`)         |
 | trace_unseen_patterns      | other    | count    | requests per step whose pattern (operation, local |
 |                            |          |          | operations, calls) is not in the `reference`      |
+| trace_log_statements:<op>  | other    | ratio    | share of an operation's requests logging as       |
+|                            |          |          | usual: every statement it always writes, no error |
+|                            |          |          | or warning it never writes (log lines joined to   |
+|                            |          |          | their spans by span id, `span_logs.py`): an       |
+|                            |          |          | exception thrown before a statement, or an early  |
+|                            |          |          | return saying why, shows per request, whatever    |
+|                            |          |          | the load                                          |
 
 Self time is a median: a CPU-starved service slows every request, and the median of a few requests
 ignores one slow call. Statistics of a handful of requests are pooled (`tools/traces/pooled.py`): a
@@ -28,44 +35,34 @@ it is never just the slowest one), none older than `pool_s`, else NaN. New patte
 shared out, so one odd request of an idle service is one event, not a jump from 0 % to 20 %. A bucket
 in which no span at all was seen is NaN in every row: a gap in collection never reads as traffic
 stopping.
+
+The two shares are `ratio` rows (a share in [0, 1], floored at 5 % of its level), not `level` gauges:
+a gauge's flat baseline falls back to its standard deviation, so a few points of a dip before the
+onset (another fault's lead-in, a fault taking effect before its recorded time) set its scale and
+hid a share falling from 1 to 0 (measured on Nezha: 6 sigmas instead of 20); a ratio keeps its floor
+and counts such a dip as a burst of its baseline. The statements share is per operation: a method
+that throws must not be diluted by the service's other operations.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from tools.anomaly.baseline import NoiseModel
-from tools.anomaly.signal_matrix import SeriesKey, SignalKind, SignalMatrix
+from tools.anomaly.signal_matrix import SignalMatrix
+from tools.logs.templates import TemplateMiner
 from tools.traces.backend import Span, Trace
 from tools.traces.graph import dependency_graph
-from tools.traces.pooled import FloatArray, IntArray, Stream
+from tools.traces.pooled import FloatArray, IntArray
 from tools.traces.requests import CallerView, Request, ServiceOf, all_requests, by_trace
+from tools.traces.span_logs import SpanLogLine, SpanStatements, span_statements
+from tools.traces.trace_rows import DEFAULT_TRACE_SIGNALS, TraceRows, TraceSignalConfig
 from tools.traces.usual import Usual, new_patterns
 
-
-@dataclass(frozen=True)
-class TraceSignalConfig:
-    """Round defaults, one for every data set."""
-
-    latency_quantile: float = 0.9
-    self_time_quantile: float = 0.5
-    min_requests: int = 5  # fewer in a bucket: pool the latest ones; fewer within `pool_s`: NaN
-    pool_s: float = 300.0
-    pattern_items: int = 24  # most local operations / calls one request's pattern keeps
-    max_reference_patterns: int = 50_000  # bound on the distinct reference patterns kept in memory
-
-    def need(self, quantile: float) -> int:
-        """Requests a quantile reads at least: `min_requests`, and 1/(1-q) so a p90 is not the maximum."""
-        return max(self.min_requests, math.ceil(round(1 / (1 - quantile), 6))) if quantile < 1 else 10**9
-
-
-DEFAULT_TRACE_SIGNALS = TraceSignalConfig()
+__all__ = ["DEFAULT_TRACE_SIGNALS", "TraceSignalConfig", "trace_calls", "trace_signals", "unseen_patterns"]
 
 
 def _own_service(span: Span) -> str:
@@ -99,11 +96,11 @@ def _buckets(times: FloatArray, step_s: float, start_ns: Iterable[int]) -> IntAr
 
 
 def _requests(
-    spans: list[Span], of: ServiceOf, cfg: TraceSignalConfig
+    spans: list[Span], of: ServiceOf, cfg: TraceSignalConfig, statements: SpanStatements | None = None
 ) -> tuple[list[Request], list[CallerView]]:
     requests: list[Request] = []
     views: list[CallerView] = []
-    for trace_requests, trace_views in all_requests(spans, of, cfg.pattern_items):
+    for trace_requests, trace_views in all_requests(spans, of, cfg.pattern_items, statements):
         requests += trace_requests
         views += trace_views
     return requests, views
@@ -132,13 +129,17 @@ def trace_signals(
     service_of: ServiceOf | None = None,
     reference: Iterable[Span] = (),
     *,
+    logs: Iterable[SpanLogLine] = (),
+    reference_logs: Iterable[SpanLogLine] = (),
     config: TraceSignalConfig = DEFAULT_TRACE_SIGNALS,
 ) -> SignalMatrix:
     """Per-service trace rows (see the module docstring) on `times`, buckets of `step_s` seconds.
 
     `reference` holds fault-free spans (the same system when healthy): which patterns are known and
     which callees each operation always calls. Without it the unseen-pattern rows are left out and
-    the first half of the window stands for the usual fan-out. Rows NaN everywhere are left out.
+    the earlier half of the window's requests stands for the usual fan-out and logging. `logs` (and `reference_logs`, the
+    reference's lines) joined to their spans by span id tell which statements each request wrote:
+    without them there is no `trace_log_statements` row. Rows NaN everywhere are left out.
     """
     of = service_of or _own_service
     grid = np.asarray(times, dtype=np.float64)
@@ -146,9 +147,13 @@ def trace_signals(
     covered = np.zeros(grid.size, dtype=bool)
     seen = _buckets(grid, step_s, (s.start_ns for s in span_list))
     covered[seen[seen >= 0]] = True
+    miner = TemplateMiner()  # one miner: the reference's and the window's statement ids compare
+    reference_said = span_statements(reference_logs, miner) if reference_list else None
+    said = span_statements(logs, miner)
+    reference_said = reference_said if reference_said and reference_said.covered else None
 
-    requests, views = _requests(span_list, of, config)
-    rows = _Rows(grid, step_s, covered, config)
+    requests, views = _requests(span_list, of, config, said if said.covered else None)
+    rows = TraceRows(grid, step_s, covered, config)
     request_buckets = _buckets(grid, step_s, (r.start_ns for r in requests))
     by_service: dict[str, list[int]] = defaultdict(list)
     for i in np.flatnonzero(request_buckets >= 0):
@@ -158,138 +163,27 @@ def trace_signals(
     for i in np.flatnonzero(view_buckets >= 0):
         by_callee[views[i].callee].append(int(i))
     limit = config.max_reference_patterns
-    known = Usual.of(_requests(reference_list, of, config)[0], limit) if reference_list else None
-    # without a reference, the first half of the window is taken as usual: the ranking's baseline
-    # lies there, and a fault in the second half must not redefine what "always" means
-    half = (grid[0] + (grid[-1] + step_s - grid[0]) / 2) * 1e9 if grid.size else 0.0
+    known = (
+        Usual.of(_requests(reference_list, of, config, reference_said)[0], limit) if reference_list else None
+    )
+    # without a reference, the earlier half of the requests read is taken as usual: the ranking's
+    # baseline lies there, and a fault in the later half must not redefine what "always" means. Half of
+    # the requests, not of the window: spans kept for the last minutes only (a trace store's retention,
+    # a recording) would leave the window's first half empty and nothing usual to compare with.
+    starts = sorted(r.start_ns for r in requests if r.start_ns >= grid[0] * 1e9) if grid.size else []
+    half = starts[len(starts) // 2] if starts else 0
     window = Usual.of((r for r in requests if r.start_ns < half), limit)
     has_status = any(s.error for s in span_list) or any(s.error for s in reference_list)
+    alarming = frozenset(t.id for t in miner.templates() if t.level != "info")
     for service in sorted(set(by_service) | set(by_callee)):
         picked = [requests[i] for i in by_service.get(service, [])]
         buckets = request_buckets[by_service.get(service, [])]
         judged = known is not None and service in known.patterns
         usual = known if known is not None and judged else window
         rows.service(service, picked, buckets, has_status, usual.always_calls.get(service, {}))
+        rows.statements(service, picked, buckets, usual, alarming)
         if known is not None and judged:
             rows.unseen(service, [float(known.is_new(r)) for r in picked], buckets)
         waited = [views[i] for i in by_callee.get(service, [])]
         rows.callers(service, waited, view_buckets[by_callee.get(service, [])])
     return rows.matrix()
-
-
-class _Rows:
-    """The rows being built, in a stable order (per service: latency, self time, traffic, errors,
-    fan-out, patterns, callers' view). Details are fixed texts: a row matches the same row of another
-    period (a reference day) by entity, signal and detail."""
-
-    def __init__(
-        self, times: FloatArray, step_s: float, covered: npt.NDArray[np.bool_], cfg: TraceSignalConfig
-    ):
-        self.times, self.step_s, self.covered, self.cfg = times, step_s, covered, cfg
-        self.ends = times + step_s
-        self.keys: list[SeriesKey] = []
-        self.values: list[FloatArray] = []
-
-    def add(
-        self,
-        key: tuple[str, str, SignalKind, NoiseModel | None],
-        detail: str,
-        row: FloatArray,
-        rises_only: bool | None = None,
-    ) -> None:
-        service, signal, kind, noise = key
-        row = np.where(self.covered, row, np.nan)
-        if not np.all(np.isnan(row)):
-            self.keys.append(
-                SeriesKey(
-                    entity=service,
-                    signal=signal,
-                    kind=kind,
-                    source="traces",
-                    detail=detail,
-                    noise=noise,
-                    rises_only=rises_only,
-                )
-            )
-            self.values.append(row)
-
-    def _stream(self, starts_ns: list[int], buckets: IntArray) -> Stream:
-        starts = np.asarray(starts_ns, dtype=np.float64) / 1e9
-        return Stream(starts, np.asarray(buckets, dtype=np.int64), self.ends)
-
-    def service(
-        self,
-        service: str,
-        requests: list[Request],
-        buckets: IntArray,
-        has_status: bool,
-        usual_calls: dict[str, frozenset[str]],
-    ) -> None:
-        if not requests:
-            return
-        cfg, pool_s, need = self.cfg, self.cfg.pool_s, self.cfg.min_requests
-        stream = self._stream([r.start_ns for r in requests], buckets)
-        q, q_self = cfg.latency_quantile, cfg.self_time_quantile
-        p, p_self = f"p{round(q * 100)}", f"p{round(q_self * 100)}"
-        latency = stream.quantile(np.asarray([r.latency_ms for r in requests]), q, cfg.need(q), pool_s)
-        self.add(
-            (service, f"trace_latency_{p}", "latency", "relative"),
-            f"{p} response time of {service}'s requests (its server spans), ms",
-            latency,
-        )
-        own = np.asarray([r.self_ms for r in requests])
-        self.add(
-            (service, f"trace_self_time_{p_self}", "resource", "relative"),
-            f"{p_self} time per request in {service}'s own spans (the calls it made excluded), ms",
-            stream.quantile(own, q_self, cfg.need(q_self), pool_s),
-            rises_only=True,  # a service whose own work got faster is not at fault
-        )
-        counts = np.bincount(buckets, minlength=self.times.size).astype(np.float64)
-        self.add(
-            (service, "trace_requests", "traffic", "count"),
-            f"requests {service} served per {self.step_s:g} s, in the traces read",
-            counts,
-        )
-        if has_status:
-            errors = np.asarray([float(r.error) for r in requests])
-            self.add(
-                (service, "trace_error_ratio", "errors", "ratio"),
-                f"share of {service}'s requests with an error span",
-                stream.mean(errors, need, pool_s),
-            )
-        for callee in sorted({c for callees in usual_calls.values() for c in callees}):
-            # the requests of the operations that always call `callee`: did they?
-            picked = [i for i, r in enumerate(requests) if callee in usual_calls.get(r.pattern[0], ())]
-            called = np.asarray([float(callee in requests[i].calls) for i in picked])
-            subset = self._stream([requests[i].start_ns for i in picked], buckets[picked])
-            self.add(
-                (service, f"trace_calls_to:{callee}", "other", "level"),
-                f"share of {service}'s requests calling {callee}, of the operations that always do"
-                " (1 = as usual, 0 = the calls vanished)",
-                subset.mean(called, need, pool_s),
-            )
-
-    def unseen(self, service: str, new: list[float], buckets: IntArray) -> None:
-        self.add(
-            (service, "trace_unseen_patterns", "other", "count"),
-            f"requests of {service} per {self.step_s:g} s whose pattern (operation, local operations,"
-            " calls) never appears in the fault-free reference",
-            np.bincount(buckets, weights=np.asarray(new), minlength=self.times.size).astype(np.float64),
-        )
-
-    def callers(self, service: str, views: list[CallerView], buckets: IntArray) -> None:
-        if not views:
-            return
-        q = self.cfg.latency_quantile
-        p = f"p{round(q * 100)}"
-        stream = self._stream([v.start_ns for v in views], buckets)
-        waited = stream.quantile(np.asarray([v.ms for v in views]), q, self.cfg.need(q), self.cfg.pool_s)
-        self.add(
-            (service, f"trace_callers_latency_{p}", "latency", "relative"),
-            f"{p} time callers waited for {service} (their client spans, network included), ms",
-            waited,
-        )
-
-    def matrix(self) -> SignalMatrix:
-        values = np.vstack(self.values) if self.values else np.empty((0, self.times.size))
-        return SignalMatrix(times=self.times, keys=self.keys, values=values)

@@ -6,6 +6,11 @@ operations makes a different number of calls per request without anything being 
 operation that calls a callee only sometimes (depending on its data) changes its fan-out on its own.
 An operation that always calls a callee and stops (an early return, an exception before the call)
 is the fault this catches.
+
+Log statements are judged the same way: an operation whose requests (those whose logs were read)
+write a statement in at least `REGULAR_SHARE` of them always writes it; a request of it that did not
+threw or returned before reaching it. An error or warning statement the operation never wrote is the
+other way a request logs unusually (a caught exception, an early return that says why).
 """
 
 from __future__ import annotations
@@ -28,6 +33,12 @@ class Usual:
     always_calls: dict[str, dict[str, frozenset[str]]] = field(
         default_factory=dict
     )  # service -> op -> callees
+    always_writes: dict[str, dict[str, frozenset[int]]] = field(
+        default_factory=dict
+    )  # service -> op -> statements (template ids) in nearly all its requests; {} for none
+    ever_writes: dict[str, dict[str, frozenset[int]]] = field(
+        default_factory=dict
+    )  # service -> op -> every statement its requests wrote (ops seen often enough to judge)
 
     @classmethod
     def of(cls, requests: Iterable[Request], max_patterns: int) -> Usual:
@@ -35,6 +46,8 @@ class Usual:
         kept = 0
         served: Counter[tuple[str, str]] = Counter()
         made: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        logged: Counter[tuple[str, str]] = Counter()
+        wrote: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
         for r in requests:
             patterns = usual.patterns.setdefault(r.service, set())  # judged even past the bound
             if kept < max_patterns and r.pattern not in patterns:
@@ -43,10 +56,18 @@ class Usual:
             op = r.pattern[0]
             served[r.service, op] += 1
             made[r.service, op].update(r.calls.keys())  # whether it called, not how often
+            if r.wrote is not None:
+                logged[r.service, op] += 1
+                wrote[r.service, op].update(r.wrote)
         for (service, op), n in served.items():
             regular = frozenset(c for c, k in made[service, op].items() if k >= REGULAR_SHARE * n)
             if n >= MIN_OPERATION_REQUESTS and regular:
                 usual.always_calls.setdefault(service, {})[op] = regular
+        for (service, op), n in logged.items():
+            if n >= MIN_OPERATION_REQUESTS:
+                regular_ids = frozenset(t for t, k in wrote[service, op].items() if k >= REGULAR_SHARE * n)
+                usual.always_writes.setdefault(service, {})[op] = regular_ids
+                usual.ever_writes.setdefault(service, {})[op] = frozenset(wrote[service, op])
         return usual
 
     def is_new(self, request: Request) -> bool:

@@ -7,7 +7,8 @@ workload; no status: the data records none, so no span is an error). `log/HH_MM_
 message)`, the time from `TimeUnixNano` (UTC, the container runtime's clock; a few published rows
 have an overflowed, negative one, and then `Timestamp` is read; the application's own timestamp
 inside the message is UTC+8 and is left in the text), the message from the runtime's JSON record
-(`{"log": ...}`).
+(`{"log": ...}`), and the span it was written in (`SpanID`, or the id the text names) kept beside
+it for joining lines to requests (`tools/traces/span_logs.py`).
 
 A file is parsed once per run (`lru_cache`): a fault's window and the fault-free reference read the
 same few files again and again, while the day's 84 minute files are never all held at once.
@@ -23,6 +24,7 @@ from pathlib import Path
 from evals.recordings.importers.nezha_layout import parse_time, workload_of
 from evals.recordings.importers.nezha_spans import message_of
 from tools.traces.backend import Span
+from tools.traces.span_logs import span_id_in
 
 LogLine = tuple[str, float, str]  # (service, unix seconds, message)
 _HEX = frozenset("0123456789abcdef")
@@ -42,6 +44,7 @@ class MinuteLogs:
     lines: tuple[LogLine, ...]
     first: float
     last: float
+    span_ids: tuple[str, ...] = ()  # per line: the span it was written in, '' when none
 
 
 def _hex(path: Path, number: int, name: str, raw: str, digits: int) -> str:
@@ -87,13 +90,16 @@ def read_spans(path: Path) -> MinuteSpans:
 @lru_cache(maxsize=CACHED_FILES)
 def read_logs(path: Path) -> MinuteLogs:
     lines: list[LogLine] = []
+    span_ids: list[str] = []
     with path.open(newline="", encoding="utf-8") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):
             try:
                 at = int(row["TimeUnixNano"]) / 1e9
                 if at < PLAUSIBLE_S:  # an overflowed stamp (year 1754) in the source: its Timestamp is right
                     at = parse_time(row["Timestamp"]).timestamp()
-                lines.append((workload_of(row["PodName"]), at, message_of(row.get("Log") or "")))
+                message = message_of(row.get("Log") or "")
+                lines.append((workload_of(row["PodName"]), at, message))
+                span_ids.append((row.get("SpanID") or "").strip().lower() or span_id_in(message))
             except (KeyError, TypeError, ValueError) as exc:
                 raise ValueError(
                     f"{path}:{number}: {exc} (expected the Nezha log columns, TimeUnixNano in ns)"
@@ -101,4 +107,4 @@ def read_logs(path: Path) -> MinuteLogs:
     if not lines:
         return MinuteLogs((), float("inf"), float("-inf"))
     times = [t for _, t, _ in lines]
-    return MinuteLogs(tuple(lines), min(times), max(times))
+    return MinuteLogs(tuple(lines), min(times), max(times), tuple(span_ids))

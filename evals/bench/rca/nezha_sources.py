@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from evals.bench.rca.case_model import ALL_SOURCES, BoolArray, Calls, FloatArray, Source
-from evals.bench.rca.nezha_minutes import LogLine, read_logs, read_spans
+from evals.bench.rca.nezha_minutes import MinuteLogs, read_logs, read_spans
 from evals.recordings.importers.nezha_layout import Day, minute_files
 from tools.anomaly.rank import SignalMatrix
 from tools.traces.backend import Span
+from tools.traces.span_logs import SpanLogLine
 
 MINUTE_S = 60.0
 _MINUTE = re.compile(r"^(\d\d)_(\d\d)_")
@@ -119,30 +120,53 @@ def read_sources(
 
     out.calls = [trace_calls(reference), trace_calls(spans)]
     ref_logs = [read_logs(p) for p in minute_files(construct, "log", day.date)] if "logs" in sources else []
+    log_files: list[MinuteLogs] = []
+    if "logs" in sources:
+        paths = _readable(minute_files(folders, "log", day.date, _utc(start), _utc(latest)), day, blocked)
+        log_files = [read_logs(p) for p in paths]
+    lines = list(dict.fromkeys(line for line in _span_lines(log_files) if keep(line.time, line.time)))
+    reference_lines = list(dict.fromkeys(_span_lines(ref_logs)))
     bounds = [(m.first, m.last) for m in ref_parsed if m.first <= m.last]
     bounds += [(m.first, m.last) for m in ref_logs if m.first <= m.last]
     ref_ends = minute_grid(min(b[0] for b in bounds), max(b[1] for b in bounds), step) if bounds else None
     if "traces" in sources:
         unread = blank | ~coverage(ends, step, [(m.first, m.last) for m in parsed])
-        trace_rows = trace_signals(spans, ends - step, step, reference=reference)
+        # the lines joined to their spans: which statements each request wrote (none without logs)
+        trace_rows = trace_signals(
+            spans, ends - step, step, reference=reference, logs=lines, reference_logs=reference_lines
+        )
         out.rows.append(_restamped(trace_rows, ends, unread))
         if reference and ref_ends is not None:
-            usual = trace_signals(reference, ref_ends - step, step, reference=reference)
+            usual = trace_signals(
+                reference,
+                ref_ends - step,
+                step,
+                reference=reference,
+                logs=reference_lines,
+                reference_logs=reference_lines,
+            )
             out.reference.append(_restamped(usual, ref_ends))
     if "logs" in sources:
-        paths = _readable(minute_files(folders, "log", day.date, _utc(start), _utc(latest)), day, blocked)
-        log_files = [read_logs(p) for p in paths]
-        lines: list[LogLine] = list(
-            dict.fromkeys(line for m in log_files for line in m.lines if keep(line[1], line[1]))
-        )
-        reference_lines = list(dict.fromkeys(line for m in ref_logs for line in m.lines))
         from tools.logs.signals import log_signals_with_reference
 
         log_rows, usual_logs = log_signals_with_reference(
-            lines, ends - step, step, reference_lines, None if ref_ends is None else ref_ends - step
+            [line[:3] for line in lines],
+            ends - step,
+            step,
+            [line[:3] for line in reference_lines],
+            None if ref_ends is None else ref_ends - step,
         )
         unread = blank | ~coverage(ends, step, [(m.first, m.last) for m in log_files])
         out.rows.append(_restamped(log_rows, ends, unread))
         if usual_logs is not None and ref_ends is not None:
             out.reference.append(_restamped(usual_logs, ref_ends))
+    return out
+
+
+def _span_lines(files: list[MinuteLogs]) -> list[SpanLogLine]:
+    """The files' lines with the span each was written in."""
+    out: list[SpanLogLine] = []
+    for m in files:
+        ids = m.span_ids or ("",) * len(m.lines)
+        out += [SpanLogLine(*line, span_id) for line, span_id in zip(m.lines, ids, strict=True)]
     return out
