@@ -263,11 +263,17 @@ def rank_root_causes(
                 evidence=[evidence(i) for i in best if score[i] > 0] or [evidence(best[0])],
             )
         )
-    candidates.sort(key=lambda c: (-c.score, -c.raw_score, c.entity))
+    # of equally strong anomalies (scores capped alike), the one that began first leads: an effect comes after its cause
+    candidates.sort(key=lambda c: (-c.score, -c.raw_score, _began(c), c.entity))
     top = candidates[0].score if candidates else 0.0
     return Ranking(
         onset=onset, threshold=cfg.threshold, anomalous=top >= cfg.threshold, candidates=candidates
     )
+
+
+def _began(candidate: Candidate) -> float:
+    """When the candidate's first signal crossed the bar (inf: none did)."""
+    return min((e.started_at for e in candidate.evidence if e.started_at is not None), default=math.inf)
 
 
 def _finite_or_zero(value: float) -> float:

@@ -121,6 +121,18 @@ def test_a_constant_baseline_gives_finite_scores_and_a_bounded_jump() -> None:
     assert gateway.score < ranking.threshold
 
 
+def test_of_two_anomalies_scored_alike_the_one_that_began_first_leads() -> None:
+    series = healthy(4)
+    for entity, began in (("checkout", ONSET_INDEX + 12), ("search", ONSET_INDEX + 4)):
+        series[entity]["restarts"] = np.zeros(N_POINTS)
+        series[entity]["restarts"][began:] = 3.0  # from a flat zero line: both at the bound
+    ranking = rank_root_causes(SignalMatrix.from_entities(TIMES, series), onset=ONSET)
+
+    first, second = ranking.candidates[:2]
+    assert (first.score, first.raw_score) == (second.score, second.raw_score)
+    assert [first.entity, second.entity] == ["search", "checkout"], "not by name: by when it began"
+
+
 def test_nothing_anomalous_gives_a_low_top_score() -> None:
     ranking = rank_root_causes(SignalMatrix.from_entities(TIMES, healthy(5)), onset=ONSET, calls=CALLS)
     assert not ranking.anomalous
