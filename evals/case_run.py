@@ -133,7 +133,7 @@ def _mode(
                 agent.investigate(incident, config.budget, on_event)
             else:
                 incident = agent.guard_investigation(investigated, on_event)
-            handed = agent.investigation(incident.id)
+            handed = agent.investigation(incident.id) if investigated is None else investigated
             payload = agent.pending_approval(incident.id)
             if payload is not None:
                 if mode == "enforce":

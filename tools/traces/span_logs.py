@@ -22,8 +22,7 @@ from typing import NamedTuple
 
 from tools.logs.templates import TemplateMiner, line_level
 
-# `TraceID: 4bf9...`, `trace_id=4bf9...`, `traceId":"4bf9...`: a trace or span word, then the hex id
-_TRACE_ID = re.compile(r"(?i)\btrace[_ .-]?id\W{1,4}([0-9a-f]{32})\b")
+# `SpanID: 4bf9...`, `span_id=4bf9...`, `spanId":"4bf9...`: a span-id word, then the hex id
 _SPAN_ID = re.compile(r"(?i)\bspan[_ .-]?id\W{1,4}([0-9a-f]{16})\b")
 
 
@@ -39,12 +38,6 @@ class SpanLogLine(NamedTuple):
 def span_id_in(message: str) -> str:
     """The span id a line's text names (W3C/OpenTelemetry 16 hex digits after a span-id word), or ''."""
     found = _SPAN_ID.search(message)
-    return found[1].lower() if found else ""
-
-
-def trace_id_in(message: str) -> str:
-    """The trace id a line's text names (32 hex digits after a trace-id word), or ''."""
-    found = _TRACE_ID.search(message)
     return found[1].lower() if found else ""
 
 
