@@ -78,7 +78,7 @@ def render_log(pod: Obj, logs: Mapping[LogKey, list[str]], params: Mapping[str, 
     if cutoff is not None:
         entries = [e for e in entries if e[0] is None or e[0] >= cutoff]
     if tail is not None:
-        entries = entries[len(entries) - tail :] if tail else []
+        entries = entries[max(0, len(entries) - tail) :] if tail else []
     with_stamps = params.get("timestamps", "false").lower() == "true"
     lines = [f"{stamp} {text}" if with_stamps and stamp else text for _, stamp, text in entries]
     body = "".join(line + "\n" for line in lines)

@@ -98,6 +98,9 @@ def test_pod_logs(cluster: Cluster) -> None:
     core = cluster.core
     pod = "checkout-bbb222-x1aaa"
     assert core.read_namespaced_pod_log(pod, NS, tail_lines=2) == "request 8 ok\nrequest 9 ok\n"
+    whole = core.read_namespaced_pod_log(pod, NS)
+    longer = len(whole.splitlines()) + 2  # a tail longer than the log is the whole log
+    assert core.read_namespaced_pod_log(pod, NS, tail_lines=longer) == whole
     assert core.read_namespaced_pod_log(pod, NS, previous=True).splitlines()[-1] == "fatal: out of memory"
     stamped = core.read_namespaced_pod_log(pod, NS, tail_lines=1, timestamps=True)
     assert stamped == "2026-03-02T11:59:00Z request 9 ok\n"
