@@ -9,7 +9,9 @@ A pod whose log cannot be read (gone, pending, forbidden, slow) is skipped and n
 one unreadable pod never costs the ranking its other logs. A pod whose tail was cut by the line
 limit, or whose container restarted, has lines only from its first line read on: `covered_from`
 says so per service, and the rows are NaN before it rather than a false quiet. The total is bounded
-too: pods share `total_lines`, and a pod's budget is at most `lines_per_pod`.
+too: pods share `total_lines`, and a pod's budget is at most `lines_per_pod`. Pods start with equal
+shares; what the quiet ones leave unread goes to the ones cut, read once more with a longer tail (a
+namespace's few busy services write most of its lines, and their history is the ranking's baseline).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class _PodLog:
     lines: list[tuple[float, str]]
     cut: bool
     error: str | None = None
+    read: int = 0  # raw lines read, of the budget
 
 
 def fetch_pod_logs(
@@ -86,6 +89,14 @@ def fetch_pod_logs(
     budget = max(1, min(limits.lines_per_pod, limits.total_lines // len(pods)))
     with ThreadPoolExecutor(max_workers=READERS) as pool:
         logs = list(pool.map(lambda p: _read(kube, p, budget, start, as_of, limits), pods))
+        cut = [i for i, log in enumerate(logs) if log.cut and log.error is None]
+        left = limits.total_lines - sum(log.read for i, log in enumerate(logs) if i not in cut)
+        tails = sum(max(1, len(pods[i].containers)) for i in cut)  # a tail is read per container
+        more = min(limits.lines_per_pod, left // tails) if cut else 0
+        if more > budget:
+            again = pool.map(lambda i: _read(kube, pods[i], more, start, as_of, limits), cut)
+            for i, log in zip(cut, again, strict=True):
+                logs[i] = log
     for pod, log in zip(pods, logs, strict=True):
         service = owner_of(pod.name, names) or pod.name
         out.pod_service[pod.name] = service
@@ -109,17 +120,17 @@ def _read(
 ) -> _PodLog:
     containers: list[str | None] = [c.name for c in pod.containers] if len(pod.containers) > 1 else [None]
     lines: list[tuple[float, str]] = []
-    cut = False
+    cut, count = False, 0
     for container in containers:
         try:
             raw = kube.read_pod_log(pod.namespace, pod.name, container, False, tail)
         except ToolError as exc:
             return _PodLog(pod.name, [], False, str(exc))
         read = raw.splitlines()
-        cut = cut or len(read) >= tail
+        cut, count = cut or len(read) >= tail, count + len(read)
         lines.extend(_timed(read, start, as_of, limits.max_line_chars))
     lines.sort(key=lambda line: line[0])
-    return _PodLog(pod.name, lines, cut)
+    return _PodLog(pod.name, lines, cut, read=count)
 
 
 def _timed(raw: list[str], start: datetime, as_of: datetime, max_chars: int) -> list[tuple[float, str]]:

@@ -178,6 +178,23 @@ def test_a_budget_shared_by_every_pod_bounds_the_total(kube: KubernetesReader) -
     assert len(fetched.lines) <= 20 and fetched.cut  # 20 lines for 4 pods: 5 each
 
 
+def test_what_quiet_pods_leave_of_the_budget_goes_to_the_pods_cut(kube: KubernetesReader) -> None:
+    # 100 lines for 4 pods: 25 each at first, which cuts checkout a (44 lines by as_of) and cart (25
+    # and 15 in its two containers); checkout b used 12 and the Pending pod none, so the two cut
+    # pods are read again with 88 lines between their three containers: cart whole, a's last 29
+    fetched = fetch_pod_logs(
+        kube, NS, START, AS_OF, limits=LogFetchLimits(lines_per_pod=1000, total_lines=100)
+    )
+    assert fetched.cut == ["checkout-6d4b8c9f7-aaaaa"]
+    cart = [line for line in fetched.lines if line.entity == "cart"]
+    assert len(cart) == 25 + 15
+    equal_share = fetch_pod_logs(kube, NS, START, AS_OF, limits=LogFetchLimits(lines_per_pod=25))
+    assert fetched.covered_from["checkout"] == equal_share.covered_from["checkout"]  # b restarted
+    a_lines = len([line for line in fetched.lines if line.entity == "checkout"]) - 12
+    assert a_lines == 29 - 3  # its tail of 29 holds the 3 lines written after as_of
+    assert len(fetched.lines) <= 100
+
+
 def test_kubernetes_out_of_reach_is_a_reason_not_an_error(tmp_path: Path) -> None:
     kubeconfig = write_kubeconfig(f"http://127.0.0.1:{free_port()}", tmp_path / "kubeconfig")
     reader = KubernetesReader.from_kubeconfig(kubeconfig, timeout_s=2)
