@@ -3,13 +3,16 @@
 A trace backend answers a search with the most recent traces first, at most `max_traces`. One search
 over a two-hour window would return only its last minutes, leaving the baseline without traces; the
 window is therefore searched in slices (`slice_s`), each bounded by `max_traces`, so every part of it
-is covered. Traces are trimmed to what was known at `as_of` (DESIGN §3.2). Traces only add evidence:
+is covered; a slice that comes back full (it may hold more) is searched again as two halves, until its
+halves come back with room to spare, are a second wide, or the searches reach `MAX_SEARCHES`, so a
+busy minute right before a fault is read whole rather than as its latest traces. Traces are trimmed to what was known at `as_of` (DESIGN §3.2). Traces only add evidence:
 a backend that is missing or fails yields no spans and the reason, never an error for the ranking.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
@@ -19,7 +22,9 @@ from tools.context import ToolContext
 from tools.errors import BackendError
 from tools.traces.backend import Span, TraceQuery
 
-MAX_SLICES = 48  # at most this many searches per fetch, whatever the window
+MAX_SLICES = 48  # at most this many slices to begin with, whatever the window
+MAX_SEARCHES = 2 * MAX_SLICES  # and this many searches in all, halving the full ones
+MIN_SLICE_S = 1.0  # a full slice this narrow is not halved again (a burst of traces at one instant)
 MAX_SPANS = 500_000  # a bound on memory: huge traces stop the fetch early (reported as capped)
 
 
@@ -51,8 +56,10 @@ def fetch_spans(
     services: Collection[str] | None = None,
     *,
     slice_s: float = 300.0,
+    max_searches: int = MAX_SEARCHES,
 ) -> SpanFetch:
-    """Spans of the traces that touch `services` (None: any) and started in [start, ctx.as_of]."""
+    """Spans of the traces that touch `services` (None: any) and started in [start, ctx.as_of], in
+    at most `max_searches` searches of the backend."""
     backend = ctx.traces
     if backend is None:
         return SpanFetch(reason="no trace backend is configured (MEDIC_TRACES_BACKEND)")
@@ -65,12 +72,25 @@ def fetch_spans(
     spans: list[Span] = []
     capped = False
     # the end of the window is inclusive: a trace starting exactly at as_of was known at as_of
-    for lo, hi in _slices(start, end + timedelta(microseconds=1), slice_s):
+    pending = deque(_slices(start, end + timedelta(microseconds=1), slice_s))
+    searches = 0
+    while pending:
+        lo, hi = pending.popleft()
         try:
             found = backend.search(TraceQuery(start=lo, end=hi, limit=limit))
         except BackendError as exc:
             return SpanFetch(reason=f"trace backend failed: {exc}")
-        capped = capped or len(found) >= limit
+        searches += 1
+        full = len(found) >= limit
+        if (
+            full
+            and (hi - lo).total_seconds() >= 2 * MIN_SLICE_S
+            and searches + len(pending) + 2 <= max_searches
+        ):
+            middle = lo + (hi - lo) / 2
+            pending.extend([(lo, middle), (middle, hi)])  # breadth first: every full slice gets its turn
+            continue
+        capped = capped or full
         for trace in found:
             known = trace.seen_at(end)
             if known is None or known.trace_id in seen:

@@ -12,10 +12,11 @@ from tests.tools.traces.loopback import closed_port_url, serve
 from tests.tools.traces.otel_traces import MS, SdkTraces, build_shop
 from tools.config import ToolsConfig
 from tools.context import ToolContext
+from tools.traces.backend import Trace, TraceQuery
 from tools.traces.config import TracesConfig
 from tools.traces.factory import open_trace_backend
 from tools.traces.otlp_file import OtlpFileBackend
-from tools.traces.span_fetch import fetch_spans
+from tools.traces.span_fetch import MAX_SEARCHES, fetch_spans
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 T0_NS = int(T0.timestamp()) * 1_000_000_000
@@ -35,18 +36,37 @@ def context(backend: object, as_of: datetime, max_traces: int = 200) -> ToolCont
     return ToolContext(as_of=as_of, traces=backend, config=config)  # type: ignore[arg-type]
 
 
+class CountingBackend(OtlpFileBackend):
+    """The file backend, counting the searches made of it."""
+
+    searches = 0
+
+    def search(self, query: TraceQuery) -> list[Trace]:
+        self.searches += 1
+        return super().search(query)
+
+
 def test_the_whole_window_is_covered_in_slices_each_bounded_by_max_traces(hour_of_shop: Path) -> None:
-    ctx = context(OtlpFileBackend(hour_of_shop), T0 + timedelta(minutes=59, seconds=30), max_traces=10)
+    ctx = context(OtlpFileBackend(hour_of_shop), T0 + timedelta(minutes=9, seconds=30), max_traces=10)
     fetched = fetch_spans(ctx, T0)
+    # two slices of 5 minutes, 25 traces each: both come back full, and are halved until every part
+    # comes back with room to spare: all 50 traces, the earliest minutes as well as the latest
+    assert fetched.traces == 50 and not fetched.capped and fetched.reason is None
+    assert {(s.start_ns - T0_NS) // (60_000 * MS) for s in fetched.spans} == set(range(10))
+    one_query = fetch_spans(ctx, T0, slice_s=3600.0, max_searches=1)
+    assert one_query.traces == 10 and one_query.capped  # what one search gives: the last two minutes
+    assert {(s.start_ns - T0_NS) // (60_000 * MS) for s in one_query.spans} == {8, 9}
+
+
+def test_halving_stops_at_its_search_budget_and_says_the_counts_are_lower_bounds(hour_of_shop: Path) -> None:
+    backend = CountingBackend(hour_of_shop)
+    ctx = context(backend, T0 + timedelta(minutes=59, seconds=30), max_traces=2)
+    fetched = fetch_spans(ctx, T0)
+    assert backend.searches <= MAX_SEARCHES
+    assert fetched.capped  # 300 traces in 5-s bursts cannot all be read two at a time in that budget
+    assert 12 * 2 < fetched.traces < 300  # more than the 12 first slices alone gave, fewer than all
     minutes = {(s.start_ns - T0_NS) // (60_000 * MS) for s in fetched.spans}
-    # 12 slices of 5 minutes, 10 traces each (the latest two minutes of every slice): every slice has
-    # traces, so the baseline has spans, not only the minutes before as_of
-    assert fetched.capped and fetched.reason is None
-    assert fetched.traces == 120
-    assert {m // 5 for m in minutes} == set(range(12))
-    one_query = fetch_spans(ctx, T0, slice_s=3600.0)
-    assert one_query.traces == 10  # what a single search would have given: the last two minutes only
-    assert {(s.start_ns - T0_NS) // (60_000 * MS) for s in one_query.spans} == {58, 59}
+    assert {m // 5 for m in minutes} == set(range(12))  # every part of the hour still has traces
 
 
 def test_spans_after_as_of_are_not_read(hour_of_shop: Path) -> None:
