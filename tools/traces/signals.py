@@ -47,7 +47,7 @@ that throws must not be diluted by the service's other operations.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -169,10 +169,14 @@ def trace_signals(
     # without a reference, the earlier half of the requests read is taken as usual: the ranking's
     # baseline lies there, and a fault in the later half must not redefine what "always" means. Half of
     # the requests, not of the window: spans kept for the last minutes only (a trace store's retention,
-    # a recording) would leave the window's first half empty and nothing usual to compare with.
+    # a recording) would leave the window's first half empty and nothing usual to compare with. The
+    # statements likewise, from the earlier half of each service's requests whose logs were read: a
+    # pod's log read from its tail covers only its latest minutes, and its other requests say nothing.
     starts = sorted(r.start_ns for r in requests if r.start_ns >= grid[0] * 1e9) if grid.size else []
     half = starts[len(starts) // 2] if starts else 0
-    window = Usual.of((r for r in requests if r.start_ns < half), limit)
+    window = Usual.of(
+        (r for r in requests if r.start_ns < half), limit, logged=_earlier_half_logged(requests, grid)
+    )
     has_status = any(s.error for s in span_list) or any(s.error for s in reference_list)
     alarming = frozenset(t.id for t in miner.templates() if t.level != "info")
     for service in sorted(set(by_service) | set(by_callee)):
@@ -187,3 +191,17 @@ def trace_signals(
         waited = [views[i] for i in by_callee.get(service, [])]
         rows.callers(service, waited, view_buckets[by_callee.get(service, [])])
     return rows.matrix()
+
+
+def _earlier_half_logged(requests: Sequence[Request], grid: np.ndarray) -> list[Request]:
+    """Per service, the earlier half of its requests in the window whose logs were read."""
+    logged: dict[str, list[Request]] = defaultdict(list)
+    for r in requests:
+        if r.wrote is not None and grid.size and r.start_ns >= grid[0] * 1e9:
+            logged[r.service].append(r)
+    out: list[Request] = []
+    for mine in logged.values():
+        mine.sort(key=lambda r: r.start_ns)
+        half = mine[len(mine) // 2].start_ns
+        out += [r for r in mine if r.start_ns < half]
+    return out

@@ -41,12 +41,16 @@ class Usual:
     )  # service -> op -> every statement its requests wrote (ops seen often enough to judge)
 
     @classmethod
-    def of(cls, requests: Iterable[Request], max_patterns: int) -> Usual:
+    def of(
+        cls, requests: Iterable[Request], max_patterns: int, logged: Iterable[Request] | None = None
+    ) -> Usual:
+        """What `requests` show; the statements from `logged` where given (default: the requests
+        among `requests` whose logs were read)."""
         usual = cls()
         kept = 0
         served: Counter[tuple[str, str]] = Counter()
         made: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-        logged: Counter[tuple[str, str]] = Counter()
+        counted: Counter[tuple[str, str]] = Counter()  # requests whose statements are known
         wrote: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
         for r in requests:
             patterns = usual.patterns.setdefault(r.service, set())  # judged even past the bound
@@ -56,14 +60,18 @@ class Usual:
             op = r.pattern[0]
             served[r.service, op] += 1
             made[r.service, op].update(r.calls.keys())  # whether it called, not how often
-            if r.wrote is not None:
-                logged[r.service, op] += 1
+            if logged is None and r.wrote is not None:
+                counted[r.service, op] += 1
                 wrote[r.service, op].update(r.wrote)
+        for r in logged or ():
+            if r.wrote is not None:
+                counted[r.service, r.pattern[0]] += 1
+                wrote[r.service, r.pattern[0]].update(r.wrote)
         for (service, op), n in served.items():
             regular = frozenset(c for c, k in made[service, op].items() if k >= REGULAR_SHARE * n)
             if n >= MIN_OPERATION_REQUESTS and regular:
                 usual.always_calls.setdefault(service, {})[op] = regular
-        for (service, op), n in logged.items():
+        for (service, op), n in counted.items():
             if n >= MIN_OPERATION_REQUESTS:
                 regular_ids = frozenset(t for t, k in wrote[service, op].items() if k >= REGULAR_SHARE * n)
                 usual.always_writes.setdefault(service, {})[op] = regular_ids
