@@ -20,13 +20,14 @@ def written(
     *,
     throws_from: float = float("inf"),
     span_ids: bool = True,
+    since: float = float("-inf"),
     until: float = float("inf"),
 ) -> list[SpanLogLine]:
     """What checkout's controller logs in each request, as Sleuth-style Java services write it: a start
     line, then (unless it threw before) the result line; lines up to `until` were collected."""
     lines = []
     for s in spans:
-        if s.name != "CheckoutController.place" or s.start_ns / 1e9 >= until:
+        if s.name != "CheckoutController.place" or not since <= s.start_ns / 1e9 < until:
             continue
         at, ids = s.start_ns / 1e9, f"TraceID: {s.trace_id} SpanID: {s.span_id}"
         span_id = s.span_id if span_ids else ""
@@ -175,3 +176,19 @@ def test_spans_kept_for_the_last_minutes_only_still_have_a_usual_to_compare_with
     share = rows(trace_signals(spans, grid, STEP, logs=written(spans, throws_from=ONSET)))[ROW]
     assert np.all(share[(grid >= ONSET - 240) & (grid < ONSET)] == 1.0)
     assert np.all(share[grid >= ONSET] == 0.0)
+
+
+def test_logs_read_for_the_last_minutes_only_learn_what_is_usual_from_those_minutes() -> None:
+    """A busy pod's log read from its tail covers its last 13 minutes of a 30-minute window of spans:
+    what the operation always writes is learned from the earlier half of the requests whose logs were
+    read, not from the earlier half of all requests (none of which were)."""
+    since, throws = T0 + 17 * 60, T0 + 25 * 60
+    builder = TraceBuilder()
+    for t in np.arange(T0, T0 + 1800, 12.0):
+        builder.checkout(float(t), Hop())
+    spans = builder.spans
+    lines = written(spans, since=since, throws_from=throws)
+    share = rows(trace_signals(spans, GRID, STEP, logs=lines))[ROW]
+    assert np.all(share[(GRID > since) & (GRID < throws - STEP)] == 1.0)
+    assert np.all(share[GRID >= throws] == 0.0)
+    assert np.all(np.isnan(share[GRID < since - 300]))  # no lines read: no value, not a usual 1
