@@ -72,7 +72,7 @@ def import_nezha_command(
         str, typer.Option(help="the namespace the recordings say the pods run in")
     ] = "train-ticket",
     history: Annotated[str, typer.Option(help="metrics kept before each alert")] = "1h",
-    span_history: Annotated[str, typer.Option(help="spans and logs kept before each alert")] = "15m",
+    span_history: Annotated[str, typer.Option(help="spans and logs kept before each alert")] = "1h",
     fault_window: Annotated[
         str, typer.Option(help="how long after its injection a fault counts (for the alert and the history)")
     ] = "5m",

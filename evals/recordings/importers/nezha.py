@@ -50,7 +50,7 @@ _KIND_WORDS: tuple[tuple[str, FaultKind], ...] = (
 class NezhaOptions:
     namespace: str = "train-ticket"
     history: timedelta = timedelta(hours=1)  # metrics before as_of
-    span_history: timedelta = timedelta(minutes=15)  # spans and logs before as_of
+    span_history: timedelta = timedelta(hours=1)  # spans and logs: a trace store keeps hours
     fault_window: timedelta = timedelta(minutes=5)
     rule: AlertRule = field(default_factory=AlertRule)
 
