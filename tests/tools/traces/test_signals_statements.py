@@ -188,7 +188,8 @@ def test_logs_read_for_the_last_minutes_only_learn_what_is_usual_from_those_minu
         builder.checkout(float(t), Hop())
     spans = builder.spans
     lines = written(spans, since=since, throws_from=throws)
-    share = rows(trace_signals(spans, GRID, STEP, logs=lines))[ROW]
-    assert np.all(share[(GRID > since) & (GRID < throws - STEP)] == 1.0)
-    assert np.all(share[GRID >= throws] == 0.0)
-    assert np.all(np.isnan(share[GRID < since - 300]))  # no lines read: no value, not a usual 1
+    grid = GRID
+    share = rows(trace_signals(spans, grid, STEP, logs=lines))[ROW]
+    assert np.all(share[(grid > since) & (grid < throws - STEP)] == 1.0)
+    assert np.all(share[grid >= throws] == 0.0)
+    assert np.all(np.isnan(share[grid < since - 300]))  # no lines read: no value, not a usual 1
