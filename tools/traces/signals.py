@@ -195,9 +195,11 @@ def trace_signals(
 
 def _earlier_half_logged(requests: Sequence[Request], grid: np.ndarray) -> list[Request]:
     """Per service, the earlier half of its requests in the window whose logs were read."""
+    if not grid.size:
+        return []
     logged: dict[str, list[Request]] = defaultdict(list)
     for r in requests:
-        if r.wrote is not None and grid.size and r.start_ns >= grid[0] * 1e9:
+        if r.wrote is not None and r.start_ns >= grid[0] * 1e9:
             logged[r.service].append(r)
     out: list[Request] = []
     for mine in logged.values():

@@ -3,10 +3,11 @@
 A trace backend answers a search with the most recent traces first, at most `max_traces`. One search
 over a two-hour window would return only its last minutes, leaving the baseline without traces; the
 window is therefore searched in slices (`slice_s`), each bounded by `max_traces`, so every part of it
-is covered; a slice that comes back full (it may hold more) is searched again as two halves, until its
-halves come back with room to spare, are a second wide, or the searches reach `MAX_SEARCHES`, so a
-busy minute right before a fault is read whole rather than as its latest traces. Traces are trimmed to what was known at `as_of` (DESIGN §3.2). Traces only add evidence:
-a backend that is missing or fails yields no spans and the reason, never an error for the ranking.
+is covered. A slice that comes back full (it may hold more) is searched again as two halves, until the
+halves come back with room to spare, are a second wide, or the searches reach `MAX_SEARCHES`: a busy
+minute right before a fault is read whole, not as its latest traces. Traces are trimmed to what was
+known at `as_of` (DESIGN §3.2). Traces only add evidence: a backend that is missing or fails yields no
+spans and the reason, never an error for the ranking.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class Usual:
     ) -> Usual:
         """What `requests` show; the statements from `logged` where given (default: the requests
         among `requests` whose logs were read)."""
-        usual = cls()
+        usual, requests = cls(), list(requests)
         kept = 0
         served: Counter[tuple[str, str]] = Counter()
         made: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
@@ -60,10 +60,7 @@ class Usual:
             op = r.pattern[0]
             served[r.service, op] += 1
             made[r.service, op].update(r.calls.keys())  # whether it called, not how often
-            if logged is None and r.wrote is not None:
-                counted[r.service, op] += 1
-                wrote[r.service, op].update(r.wrote)
-        for r in logged or ():
+        for r in requests if logged is None else logged:
             if r.wrote is not None:
                 counted[r.service, r.pattern[0]] += 1
                 wrote[r.service, r.pattern[0]].update(r.wrote)
