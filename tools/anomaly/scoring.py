@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -117,9 +118,11 @@ def request_floor(requests: FloatArray, relative: BoolArray) -> FloatArray:
 
 
 def _nanmedian_rows(values: FloatArray) -> FloatArray:
+    """Each row's median; NaN for a row with no value (numpy warns of those: expected here)."""
     if values.shape[1] == 0:
         return np.full(values.shape[0], np.nan)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
         return np.asarray(np.nanmedian(values, axis=1), dtype=np.float64)
 
 
