@@ -62,8 +62,6 @@ from tools.traces.span_logs import SpanLogLine, SpanStatements, span_statements
 from tools.traces.trace_rows import DEFAULT_TRACE_SIGNALS, TraceRows, TraceSignalConfig
 from tools.traces.usual import Usual, new_patterns
 
-__all__ = ["DEFAULT_TRACE_SIGNALS", "TraceSignalConfig", "trace_calls", "trace_signals", "unseen_patterns"]
-
 
 def _own_service(span: Span) -> str:
     return span.service
@@ -137,9 +135,10 @@ def trace_signals(
 
     `reference` holds fault-free spans (the same system when healthy): which patterns are known and
     which callees each operation always calls. Without it the unseen-pattern rows are left out and
-    the earlier half of the window's requests stands for the usual fan-out and logging. `logs` (and `reference_logs`, the
-    reference's lines) joined to their spans by span id tell which statements each request wrote:
-    without them there is no `trace_log_statements` row. Rows NaN everywhere are left out.
+    the earlier half of the window's requests stands for the usual fan-out and logging. `logs` (and
+    `reference_logs`, the reference's lines) joined to their spans by span id tell which statements
+    each request wrote: without them there is no `trace_log_statements` row. Rows NaN everywhere are
+    left out.
     """
     of = service_of or _own_service
     grid = np.asarray(times, dtype=np.float64)

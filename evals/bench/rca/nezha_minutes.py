@@ -44,7 +44,7 @@ class MinuteLogs:
     lines: tuple[LogLine, ...]
     first: float
     last: float
-    span_ids: tuple[str, ...] = ()  # per line: the span it was written in, '' when none
+    span_ids: tuple[str, ...]  # per line: the span it was written in, '' when none
 
 
 def _hex(path: Path, number: int, name: str, raw: str, digits: int) -> str:
@@ -105,6 +105,6 @@ def read_logs(path: Path) -> MinuteLogs:
                     f"{path}:{number}: {exc} (expected the Nezha log columns, TimeUnixNano in ns)"
                 ) from None
     if not lines:
-        return MinuteLogs((), float("inf"), float("-inf"))
+        return MinuteLogs((), float("inf"), float("-inf"), ())
     times = [t for _, t, _ in lines]
     return MinuteLogs(tuple(lines), min(times), max(times), tuple(span_ids))

@@ -167,6 +167,5 @@ def _span_lines(files: list[MinuteLogs]) -> list[SpanLogLine]:
     """The files' lines with the span each was written in."""
     out: list[SpanLogLine] = []
     for m in files:
-        ids = m.span_ids or ("",) * len(m.lines)
-        out += [SpanLogLine(*line, span_id) for line, span_id in zip(m.lines, ids, strict=True)]
+        out += [SpanLogLine(*line, span_id) for line, span_id in zip(m.lines, m.span_ids, strict=True)]
     return out

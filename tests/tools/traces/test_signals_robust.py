@@ -15,7 +15,8 @@ from tools.anomaly.rank import rank_root_causes
 from tools.traces.backend import Span, TraceQuery, ns_to_datetime
 from tools.traces.otlp_file import OtlpFileBackend
 from tools.traces.requests import trace_requests
-from tools.traces.signals import TraceSignalConfig, trace_calls, trace_signals
+from tools.traces.signals import trace_calls, trace_signals
+from tools.traces.trace_rows import TraceSignalConfig
 
 
 def _service(s: Span) -> str:
