@@ -13,7 +13,9 @@
   they are noise (an idle pod's p99 of two requests jumps from milliseconds to seconds). Where the
   entity has a traffic row, each point's scale is at least what its request count allows (a factor
   e^(1/√n) for latency, one request in n for a ratio), so a ms→s jump on 2 requests is a few sigmas
-  and 2 failed requests out of 2 weigh like 2 failed requests, not like a 100 % error ratio.
+  and 2 failed requests out of 2 weigh like 2 failed requests, not like a 100 % error ratio. A q-th
+  percentile over fewer than 1/(1−q) requests (a p99 of 60) is the slowest request alone: it counts
+  as the n·(1−q) requests it stands for, so one slow call among 60 is not 36 σ of a service.
 """
 
 from __future__ import annotations
@@ -103,15 +105,24 @@ def request_counts(
     return out
 
 
-def request_floor(requests: FloatArray, relative: BoolArray) -> FloatArray:
+def tail_shares(keys: Sequence[SeriesKey]) -> FloatArray:
+    """(S,) 1 − q of each row reading a q-th percentile (`SeriesKey.quantile`); NaN for the others."""
+    return np.asarray([1.0 - k.quantile if k.quantile is not None else np.nan for k in keys])
+
+
+def request_floor(requests: FloatArray, relative: BoolArray, tail: FloatArray) -> FloatArray:
     """(S, T) the smallest scale a point measured on `requests` allows: a latency percentile of n
-    requests is known to a factor e^(1/√n) (log space), a ratio to one request in n (1/n). No known
+    requests is known to a factor e^(1/√n) (log space), a ratio to one request in n (1/n). A q-th
+    percentile (`tail` = 1 − q) of fewer than 1/(1−q) requests is their slowest one, standing for
+    the n·(1−q) < 1 requests beyond the percentile: it is known to e^(1/√(n·(1−q))). No known
     requests (NaN): no floor; zero requests: nothing was measured (infinite floor)."""
     floor = np.zeros_like(requests)
     rows = np.flatnonzero(~np.all(np.isnan(requests), axis=1))
     if rows.size:
         n = requests[rows]
+        beyond = n * tail[rows, None]
         with np.errstate(divide="ignore", invalid="ignore"):
+            n = np.where(beyond < 1.0, beyond, n)  # NaN tail (no quantile): compares False, n stays
             per_point = np.where(relative[rows, None], 1.0 / np.sqrt(n), 1.0 / n)
         floor[rows] = np.where(np.isnan(n), 0.0, np.where(n > 0, per_point, np.inf))
     return floor
@@ -148,7 +159,8 @@ def score_rows(
     x = in_model_space(values, relative)
     with np.errstate(all="ignore"):
         level = np.nanmax(np.abs(values), axis=1, initial=0.0, where=~np.isnan(values))
-    floor = request_floor(request_counts(keys, values, before, cfg.step_s), relative)
+    tail = tail_shares(keys)
+    floor = request_floor(request_counts(keys, values, before, cfg.step_s), relative, tail)
 
     def assess(base: RobustBaseline, past: FloatArray, past_floor: FloatArray) -> _Assessed:
         z = _z(x[:, after], base, floor[:, after])
@@ -170,7 +182,7 @@ def score_rows(
     if reference is not None and reference.shape[1] > 0:
         xr = in_model_space(reference, relative)
         everywhere = np.ones(reference.shape[1], dtype=bool)
-        ref_floor = request_floor(request_counts(keys, reference, everywhere, cfg.step_s), relative)
+        ref_floor = request_floor(request_counts(keys, reference, everywhere, cfg.step_s), relative, tail)
         ref_base = fit_baseline(xr, level, models, cfg.floors)
         # the pre-onset level is itself anomalous against the reference: a fault older than the window
         drift = robust_z(local.base.median[:, None], ref_base)[:, 0]

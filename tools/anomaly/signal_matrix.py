@@ -49,7 +49,9 @@ class SeriesKey:
     [0, 1]), the rest `level`. Event counts per step (log lines, error counts) say `count`; an error
     *rate* per second says `level`. `rises_only` says only a rise is anomalous; None = from the kind
     (latency and errors: getting faster or failing less is not a fault); a cost per unit of work (CPU
-    per request) says True."""
+    per request) says True. `quantile` names the percentile a latency row reads (0.99) where it is
+    computed over whatever requests each step had, as a metrics backend's percentile is: over fewer
+    requests than the percentile needs it is the slowest of them (`scoring.request_floor`)."""
 
     entity: str
     signal: str
@@ -58,6 +60,7 @@ class SeriesKey:
     detail: str = ""
     noise: NoiseModel | None = None
     rises_only: bool | None = None
+    quantile: float | None = None
 
     @property
     def resolved_kind(self) -> SignalKind:

@@ -57,6 +57,7 @@ OPTIONAL_TEMPLATES = {
     "client_latency_quantile": "callers' latency",
     "pod_error_ratio": "per-pod errors",
 }
+_PERCENTILE = re.compile(r"_p(\d{2,3})$")  # latency_p99 → 0.99, latency_p999 → 0.999
 MIN_POD_ERROR_RATE = 0.05  # requests/s a pod must serve for its error ratio to be judged
 
 
@@ -71,6 +72,20 @@ class FetchedSignals:
     pod_node: dict[str, str]
     queries: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # templates the profile does not have
+
+
+def metric_key(entity: str, signal: str, kind: SignalKind | None) -> SeriesKey:
+    """A metric row's key: shares of a limit are judged as ratios, a cost per request only when it
+    rises, a latency percentile knowing which one it is (over few requests it is the slowest one)."""
+    named = _PERCENTILE.search(signal)
+    return SeriesKey(
+        entity,
+        signal,
+        kind,
+        noise="ratio" if signal in RATIO_SIGNALS else None,
+        rises_only=(signal in RISES_ONLY_SIGNALS) or None,
+        quantile=int(named[1]) / 10 ** len(named[1]) if named and kind == "latency" else None,
+    )
 
 
 def owner_of(pod: str, workloads: Iterable[str]) -> str | None:
@@ -170,16 +185,7 @@ def fetch_signals(
         if owner is not None and f"node/{node}" not in calls.setdefault(owner, []):
             calls[owner].append(f"node/{node}")
 
-    keys = [
-        SeriesKey(
-            e,
-            s,
-            kinds[s],
-            noise="ratio" if s in RATIO_SIGNALS else None,
-            rises_only=(s in RISES_ONLY_SIGNALS) or None,
-        )
-        for e, s in series
-    ]
+    keys = [metric_key(e, s, kinds[s]) for e, s in series]
     values = np.vstack(list(series.values())) if series else np.empty((0, grid.times.size))
     return FetchedSignals(
         matrix=SignalMatrix(times=grid.times, keys=keys, values=values),

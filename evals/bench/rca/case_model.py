@@ -19,8 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evals.bench.rca.traversal import TraversalInput
-from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
-from tools.anomaly.signals import RATIO_SIGNALS, RISES_ONLY_SIGNALS
+from tools.anomaly.rank import SeriesKey, SignalMatrix
 
 Source = Literal["metrics", "traces", "logs"]
 ALL_SOURCES: tuple[Source, ...] = ("metrics", "traces", "logs")
@@ -88,14 +87,6 @@ def matrix_from_rows(times: FloatArray, rows: Iterable[tuple[SeriesKey, FloatArr
     pairs = list(rows)
     values = np.vstack([v for _, v in pairs]) if pairs else np.empty((0, times.size))
     return SignalMatrix(times=times, keys=[k for k, _ in pairs], values=values)
-
-
-def shipped_key(entity: str, signal: str, kind: SignalKind | None) -> SeriesKey:
-    """A metric row's key as the tool's fetch (`tools/anomaly/signals.py`) makes it: shares of a limit
-    are judged as ratios, a cost per request only when it rises."""
-    ratio = signal in RATIO_SIGNALS
-    rises_only = True if signal in RISES_ONLY_SIGNALS else None
-    return SeriesKey(entity, signal, kind, noise="ratio" if ratio else None, rises_only=rises_only)
 
 
 def cut(matrix: SignalMatrix, start: float, end: float) -> SignalMatrix:

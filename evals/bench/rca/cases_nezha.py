@@ -45,7 +45,6 @@ from evals.bench.rca.case_model import (
     joined,
     matrix_from_rows,
     merge_calls,
-    shipped_key,
 )
 from evals.bench.rca.nezha_sources import SourceRows, read_sources
 from evals.recordings.importers.nezha_alert import AlertRule, EntrySignals, first_firing
@@ -60,7 +59,7 @@ from evals.recordings.importers.nezha_layout import (
 )
 from evals.recordings.importers.nezha_metrics import front_p99, front_success, success_reported
 from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
-from tools.anomaly.signals import cpu_per_request
+from tools.anomaly.signals import cpu_per_request, metric_key
 
 STEP_S = 15.0  # the shipped tool's default range-query step
 MAX_SAMPLE_AGE_S = 90.0  # a 60-s row stands for the points until the next one, a missing one leaves a gap
@@ -153,18 +152,16 @@ def metric_matrices(
             raw.append((SeriesKey(service, column), on_grid(values)))
             if column == _SUCCESS:
                 if success_reported(table):
-                    rows.append(
-                        (shipped_key(service, "error_ratio", "errors"), on_grid(1.0 - values / 100.0))
-                    )
+                    rows.append((metric_key(service, "error_ratio", "errors"), on_grid(1.0 - values / 100.0)))
                 continue
             named = _signal(column)
             if named is not None:
                 signal, kind, scale = named
-                rows.append((shipped_key(service, signal, kind), on_grid(values * scale)))
+                rows.append((metric_key(service, signal, kind), on_grid(values * scale)))
         load, cpu = table.columns.get("PodWorkload(Ops)"), table.columns.get("CpuUsage(m)")
         if load is not None and cpu is not None:
             per_request = cpu_per_request(on_grid(cpu / 1000.0), on_grid(load))
-            rows.append((shipped_key(service, "cpu_per_request", "resource"), per_request))
+            rows.append((metric_key(service, "cpu_per_request", "resource"), per_request))
     return matrix_from_rows(ends, rows), matrix_from_rows(ends, raw)
 
 

@@ -39,11 +39,12 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.bench.rca.case_model import Calls, CaseWindow, FloatArray, RcaCase, SloTarget, Source, shipped_key
+from evals.bench.rca.case_model import Calls, CaseWindow, FloatArray, RcaCase, SloTarget, Source
 from evals.bench.rca.traversal import TraversalInput
 from evals.recordings.importers.petshop_reference import HealthyReference, healthy_reference
 from evals.recordings.importers.petshop_table import Column, Table, read_graph, read_table
 from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
+from tools.anomaly.signals import metric_key
 
 DAY = 86400.0
 LOOKBACK_S = 2 * 3600.0  # the shipped tool's default lookback (`rank_root_causes` lookback="2h")
@@ -115,10 +116,10 @@ def _in_vocabulary(column: Column, values: FloatArray) -> tuple[SeriesKey, Float
         return None
     signal, kind = named
     if kind == "errors":
-        return shipped_key(node, signal, kind), 1.0 - values / 100.0
+        return metric_key(node, signal, kind), 1.0 - values / 100.0
     if kind == "traffic":  # requests per period: a count (the ranking's Poisson floor applies)
         return SeriesKey(node, signal, kind, noise="count"), values
-    return shipped_key(node, signal, kind), values
+    return metric_key(node, signal, kind), values
 
 
 @dataclass(frozen=True)

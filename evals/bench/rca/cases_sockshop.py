@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.bench.rca.case_model import CaseWindow, FloatArray, RcaCase, Source, matrix_from_rows, shipped_key
+from evals.bench.rca.case_model import CaseWindow, FloatArray, RcaCase, Source, matrix_from_rows
 from evals.topology import load_shipped
 from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
-from tools.anomaly.signals import cpu_per_request
+from tools.anomaly.signals import cpu_per_request, metric_key
 
 FAULT_TYPES = ("cpu", "mem")
 # What the data set's column suffixes measure, in the shipped tool's names (see the docstring).
@@ -87,9 +87,9 @@ def in_vocabulary(raw: SignalMatrix) -> SignalMatrix:
     for i, key in enumerate(raw.keys):
         if key.signal == "cpu" and key.entity in load:
             per_request = cpu_per_request(raw.values[i], load[key.entity])
-            rows.append((shipped_key(key.entity, "cpu_per_request", "resource"), per_request))
+            rows.append((metric_key(key.entity, "cpu_per_request", "resource"), per_request))
         signal, kind = COLUMN_SIGNALS.get(key.signal, (key.signal, None))
-        rows.append((shipped_key(key.entity, signal, kind), raw.values[i]))
+        rows.append((metric_key(key.entity, signal, kind), raw.values[i]))
     return matrix_from_rows(raw.times, rows)
 
 

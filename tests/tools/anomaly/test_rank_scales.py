@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from tools.anomaly.rank import SeriesKey, SignalMatrix, rank_root_causes
-from tools.anomaly.signals import cpu_per_request
+from tools.anomaly.signals import cpu_per_request, metric_key
 
 STEP_S = 60.0
 N_POINTS = 120  # two hours of 1-minute rows
@@ -142,3 +142,24 @@ def test_a_healthy_window_of_real_shaped_noise_says_nothing() -> None:
     rows[SeriesKey("idle", "request_rate")] = idle_requests
     ranking = rank_root_causes(matrix(rows), ONSET)
     assert not ranking.anomalous, [(c.entity, c.evidence[0].signal, c.score) for c in ranking.candidates[:3]]
+
+
+def test_a_p99_over_fewer_requests_than_it_needs_is_one_slow_request_not_a_slow_service() -> None:
+    # a shared callee serves about one request a second; its p99 gauge sits on its histogram's first
+    # bucket (5 ms, no spread at all) and the last minute's p99 is 460 ms: over 60 requests that is the
+    # slowest single call. The same jump over 1200 requests a minute (12 beyond the p99), held three
+    # minutes, is the service slowing down.
+    def callee(name: str, per_s: float, slow_points: int) -> dict[SeriesKey, np.ndarray]:
+        latency = np.full(N_POINTS, 0.0049)
+        latency[N_POINTS - slow_points :] = 0.46
+        return {
+            metric_key(name, "latency_p99", "latency"): latency,
+            metric_key(name, "request_rate", "traffic"): RNG.normal(per_s, per_s / 10, N_POINTS),
+        }
+
+    onset = float(TIMES[N_POINTS - 3])
+    quiet = rank_root_causes(matrix(callee("quiet", 1.0, 1)), onset)
+    busy = rank_root_causes(matrix(callee("busy", 20.0, 3)), onset)
+    assert metric_key("quiet", "latency_p99", "latency").quantile == 0.99
+    assert not quiet.anomalous and quiet.candidates[0].score < quiet.threshold / 2
+    assert busy.anomalous and busy.candidates[0].score > 2 * busy.threshold
