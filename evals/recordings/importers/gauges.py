@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,8 @@ class _Family:
 
 class MetricsFile:
     """Samples collected in any order, written as one OpenMetrics file: each family's lines together,
-    each series in time order, one sample per instant (the first added wins), NaN left out."""
+    each series in time order, one sample per instant (the first added wins), NaN left out (a value
+    the data lacks is not a gap: `write` marks the gaps)."""
 
     def __init__(self) -> None:
         self._families: dict[str, _Family] = {}
@@ -76,8 +78,11 @@ class MetricsFile:
         times = [max(s) for f in self._families.values() for s in f.series.values() if s]
         return max(times) if times else None
 
-    def write(self, path: Path) -> int:
-        """Write every sample; returns how many."""
+    def write(self, path: Path, gaps: Sequence[float] = ()) -> int:
+        """Write every sample; returns how many. `gaps` are where stretches of the data were left out:
+        each series with a sample before one gets a NaN there, as a scrape that stops leaves its
+        series stale. Backfilled samples carry no staleness, and without the NaN a query would read the
+        last sample before the gap for five minutes into it, as if it had been measured there."""
         path.parent.mkdir(parents=True, exist_ok=True)
         written = 0
         with path.open("w", encoding="utf-8") as out:
@@ -89,7 +94,9 @@ class MetricsFile:
                     out.write(f"# HELP {declared} {family.help}\n")
                 for labels in sorted(family.series):
                     prefix = name + _label_text(labels)
-                    samples = family.series[labels]
+                    measured = family.series[labels]
+                    first = min(measured, default=math.inf)
+                    samples = {**{g: math.nan for g in gaps if g > first}, **measured}
                     out.writelines(f"{prefix} {_number(samples[t])} {_stamp(t)}\n" for t in sorted(samples))
                     written += len(samples)
             out.write("# EOF\n")
@@ -109,6 +116,8 @@ def _stamp(seconds: float) -> str:
 
 
 def _number(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if value == int(value) and abs(value) < 2**53:

@@ -3,7 +3,8 @@
 For every day under SRC (`nezha_layout`) and every fault of its fault list, in injection order:
 - the fault's window runs from its injection for `fault_window` (5 min: faults last about 3), or to
   the next injection if sooner. Earlier faults' windows are left out of everything written, so the
-  history before each fault is fault-free (a gap, never another fault's symptoms);
+  history before each fault is fault-free (a gap, never another fault's symptoms); each metric
+  series goes stale where one begins (`gauges.MetricsFile.write`), as a stopped scrape does;
 - the alert is the first firing of one rule on the entry service (`nezha_alert`); as_of is that
   instant. When it does not fire inside the window, a question is asked instead, at the end of the
   fault's recorded spans and logs (or of its window), and the provenance says so;
@@ -109,9 +110,9 @@ def _import_fault(data: DayData, index: int, dest: Path, options: NezhaOptions) 
     logs = read_logs(
         minute_files(folders, "log", data.day.date, utc(recent.start), utc(as_of)), recent.keep_ns, seen
     )
-    metrics = _metrics(
-        data, _Window(as_of - options.history.total_seconds(), as_of, out), seen, options.namespace
-    )
+    history = _Window(as_of - options.history.total_seconds(), as_of, out)
+    metrics = _metrics(data, history, seen, options.namespace)
+    gaps = [lo for lo, _ in out if history.start < lo <= as_of]  # where left-out stretches begin
     recording_id = kebab("nezha", data.day.name, fault.at.strftime("%H%M%S"))
 
     def fill(work: Path) -> Manifest:
@@ -120,7 +121,7 @@ def _import_fault(data: DayData, index: int, dest: Path, options: NezhaOptions) 
             traces, recent.keep_ns, work / "spans" / "nezha.jsonl", options.namespace, workload_of, seen
         )
         write_logs(logs, work / "logs", seen)
-        metrics.write(work / "metrics" / "nezha.om")
+        metrics.write(work / "metrics" / "nezha.om", gaps)
         write_kube_list(work / "kube" / "pods.json", data.pod_objects(seen))
         nodes = sorted(set(seen.nodes.values()))
         if nodes:

@@ -6,17 +6,20 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import math
 import re
 import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from evals.recordings.importers.nezha import import_nezha
 from evals.recordings.manifest import load_manifest
 from evals.sandbox.prometheus import find_binary
+from evals.sandbox.sandbox import SandboxConfig, down_all, up
 from tools.traces.backend import Span
 from tools.traces.otlp_json import decode_request
 
@@ -191,7 +194,8 @@ def test_nothing_after_as_of_and_nothing_of_earlier_faults(recordings: dict[str,
         assert max(_log_times(folder)) <= as_of
     folder = _errors(recordings)
     lo, hi = CPU_FAULT.timestamp(), CPU_FAULT.timestamp() + 300
-    assert not [t for *_, t in _samples(folder) if lo <= t < hi]
+    inside = [(v, t) for _, _, v, t in _samples(folder) if lo <= t < hi]
+    assert inside and all(math.isnan(v) and t == lo for v, t in inside)  # only where the series go stale
     assert not [s for s in _spans(folder) if lo <= s.end_ns / 1e9 < hi]
     assert not [t for t in _log_times(folder) if lo <= t.timestamp() < hi]
     assert [t for *_, t in _samples(folder) if t < lo] and [t for *_, t in _samples(folder) if hi <= t < ERROR_FAULT.timestamp()]  # fmt: skip
@@ -262,3 +266,28 @@ def test_metrics_backfill_into_a_tsdb_sample_for_sample(recordings: dict[str, Pa
     )  # fmt: skip
     metas = [json.loads(p.read_text()) for p in (tmp_path / "tsdb").glob("*/meta.json")]
     assert sum(m["stats"]["numSamples"] for m in metas) == len(_samples(folder)) > 0
+
+
+@pytest.mark.sandbox
+def test_a_left_out_stretch_reads_as_no_value_not_the_last_sample_before_it(
+    recordings: dict[str, Path], tmp_path: Path
+) -> None:
+    # Prometheus reads a gauge's last sample for five minutes after it; a left-out fault window must
+    # read as missing, as a scrape that stopped does, not as the sample taken just before the fault.
+    config = SandboxConfig(state_dir=tmp_path / "state", start_timeout_s=90)
+    info = up(_errors(recordings), config)
+    try:
+
+        def reading(at: datetime) -> list[float]:
+            query = f'requests_per_second{{pod="{BEE}"}}'
+            found = httpx.get(
+                f"{info.prometheus_url}/api/v1/query", params={"query": query, "time": at.timestamp()}
+            ).json()["data"]["result"]
+            return [float(r["value"][1]) for r in found]
+
+        assert reading(CPU_FAULT - timedelta(seconds=20)) == [1.5]
+        inside = reading(CPU_FAULT + timedelta(minutes=2))
+        assert not inside or all(math.isnan(v) for v in inside), inside
+        assert reading(CPU_FAULT + timedelta(minutes=6)) == [1.5]  # measured again after the window
+    finally:
+        down_all(config)
