@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -129,12 +128,13 @@ def request_floor(requests: FloatArray, relative: BoolArray, tail: FloatArray) -
 
 
 def _nanmedian_rows(values: FloatArray) -> FloatArray:
-    """Each row's median; NaN for a row with no value (numpy warns of those: expected here)."""
-    if values.shape[1] == 0:
-        return np.full(values.shape[0], np.nan)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.asarray(np.nanmedian(values, axis=1), dtype=np.float64)
+    """Each row's median; NaN for a row with no value. Only rows with a value reach numpy, which warns
+    of the others (a warnings filter would not do: it is process-wide, and rankings run in threads)."""
+    out = np.full(values.shape[0], np.nan)
+    valued = ~np.all(np.isnan(values), axis=1)
+    if valued.any():
+        out[valued] = np.nanmedian(values[valued], axis=1)
+    return out
 
 
 def _z(values: FloatArray, base: RobustBaseline, floor: FloatArray) -> FloatArray:
