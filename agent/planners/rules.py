@@ -248,10 +248,11 @@ def _largest_change(view: PlannerView) -> str:
 
 
 def _healthy_summary(view: PlannerView, data: dict[str, JsonValue]) -> str:
-    """Nothing stood out: say so with the largest change, in units."""
+    """Nothing stood out: say so with the largest change, in units. Only a question gets this verdict
+    (with an alert firing, `diagnose_unranked` escalates instead), so it blames no alert."""
     largest = _largest_change(view)
     detail = f" ({largest})" if largest else ""
     return (
-        f"nothing is wrong: no entity of {view.incident.namespace} moved beyond "
-        f"{fmt_sigmas(num(data.get('threshold')))} since the onset{detail}; alert noise or a healthy peak"
+        f"no entity of {view.incident.namespace} moved beyond "
+        f"{fmt_sigmas(num(data.get('threshold')))} since the onset{detail}"
     )

@@ -140,6 +140,7 @@ def test_a_question_with_nothing_found_and_no_alert_firing_is_healthy_with_what_
     view = _view([_quiet_ranking(), quiet_alerts, *_survey(_pod("web-5d9f-abcde"))], source="question")
     diagnosis = RulesPlanner().diagnose(view).diagnosis
     assert diagnosis.healthy and diagnosis.hypotheses == []
+    assert "moved beyond 10σ" in diagnosis.summary and "alert" not in diagnosis.summary  # none was raised
     assert {c.split(":", 1)[0] for c in diagnosis.checked} >= {
         "rank_root_causes",
         "firing_alerts",
