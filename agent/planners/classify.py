@@ -284,9 +284,27 @@ def classify(f: Findings) -> Verdict:
             ],
             facts=_holding(rollout=deployed, logs=logs),
         )
+    top = _strongest_signal(f)
+    if top is None or f.kinds.get(top) == "latency":
+        return Verdict(
+            kind="dependency_latency",
+            confidence=0.3,
+            because=["its latency went up without an error or a resource signal", *f.change("latency_p99")],
+            facts=_holding(),
+        )
+    # Its strongest change is of a kind no rule above names (memory far from its limit, a traffic
+    # change, a trace's fan-out): saying "latency" would send the owner after the wrong thing.
     return Verdict(
-        kind="dependency_latency",
+        kind=None,
         confidence=0.3,
-        because=["its latency went up without an error or a resource signal", *f.change("latency_p99")],
+        because=[
+            "its strongest change fits no fault kind: no latency, error, rollout, restart or saturation came with it",
+            *f.change(top),
+        ],
         facts=_holding(),
     )
+
+
+def _strongest_signal(f: Findings) -> str | None:
+    """The ranked signal of the candidate that moved most (None: none did)."""
+    return max(f.sigmas, key=lambda name: abs(f.sigmas[name]), default=None)

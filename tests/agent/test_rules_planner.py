@@ -271,3 +271,18 @@ def test_a_cpu_row_without_a_saturated_pod_is_not_a_cpu_hog_to_restart() -> None
     verdict = classify(bursty)
     assert verdict.kind is None and "no pod of it is at its CPU limit or throttled" in verdict.because
     assert classify(bursty.model_copy(update={"cpu_at_limit": True})).kind == "cpu_hog"
+
+
+def test_a_change_no_rule_names_is_not_called_a_latency_fault() -> None:
+    """An idle pod's memory doubling far below its limit, with nothing else: no checklist rule names it,
+    and the last rule's "its latency went up" would be a claim nothing supports."""
+    memory = _multi({"memory_vs_limit": ("metrics", "resource", 21.0)})
+    memory.changes["memory_vs_limit"] = "memory 2.3 % → 4.6 % of limit"
+    verdict = classify(memory)
+    assert verdict.kind is None and verdict.confidence < 0.5
+    assert "memory 2.3 % → 4.6 % of limit" in verdict.because
+    assert not any("latency" in b and "went up" in b for b in verdict.because), verdict.because
+    slower = _multi(
+        {"latency_p99": ("metrics", "latency", 8.0), "memory_vs_limit": ("metrics", "resource", 3.0)}
+    )
+    assert classify(slower).kind == "dependency_latency"
