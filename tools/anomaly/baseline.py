@@ -107,10 +107,11 @@ def _spread(
     if flat.any():
         deviations = np.abs(baseline[flat] - median[flat, None])
         scale[flat] = row_quantiles(deviations, (0.5,))[0] * MAD_TO_SIGMA
-        still_flat = flat & ~(scale > 0) & gauge
+        # a row with no baseline value has no spread (numpy would warn of it, not only return NaN)
+        still_flat = flat & ~(scale > 0) & gauge & np.any(~np.isnan(baseline), axis=1)
         if still_flat.any():
             with np.errstate(invalid="ignore"):
-                scale[still_flat] = np.nanstd(baseline[still_flat], axis=1) if baseline.shape[1] else np.nan
+                scale[still_flat] = np.nanstd(baseline[still_flat], axis=1)
     return np.nan_to_num(scale, nan=0.0)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -102,7 +103,10 @@ def search_onset(
 ) -> Ranking:
     """The ranking at the latest onset (not after `latest`) whose top score is on the plateau. The
     earliest onset tried leaves a baseline of `MIN_BASELINE_S`, or a quarter of a shorter window; at
-    most `MAX_ONSETS` are tried (a minute apart up to a 2-h window), so a long window costs no more."""
+    most `MAX_ONSETS` are tried (a minute apart up to a 2-h window), so a long window costs no more.
+    Each onset tried is taken as exact (no `onset_margin_s`): the search itself finds where the
+    baseline stops being clean, and a margin would only move the plateau's end a minute later."""
+    cfg = replace(cfg, onset_margin_s=0.0)
     span = latest - float(matrix.times[0]) if matrix.times.size else 0.0
     first = float(matrix.times[0]) + min(MIN_BASELINE_S, span / 4)
     if latest <= first:
@@ -133,8 +137,9 @@ def rank_incident(
     reference: SignalMatrix | None = None,
 ) -> Ranking:
     """The ranking the agent's tool makes and the RCA benchmark measures: the ranked signals of every
-    source in `matrix`, with the onset given (as papers evaluate) or searched at or before `latest`
-    (as the tool runs, knowing only when the alert fired). `reference` holds the same series over
+    source in `matrix`, with the onset given (as papers evaluate; known to about a minute, so the
+    baseline ends `onset_margin_s` before it) or searched at or before `latest` (as the tool runs,
+    knowing only when the alert fired). `reference` holds the same series over
     earlier periods (the window one day and one week before, or fault-free data; see
     `rank_root_causes`)."""
     ranked = ranked_subset(matrix)

@@ -198,3 +198,19 @@ def test_a_page_granular_gauge_does_not_look_anomalous_for_a_one_percent_move() 
     baseline = np.asarray(267_423_744.0 + 4096.0 * pages, dtype=np.float64)[None, :]
     fitted = fit_baseline(baseline, level=np.array([270e6]), floors=NoiseFloors(relative_share=0.01))
     assert (0.005 * 267_423_744.0) / fitted.scale[0] < 1.0
+
+
+def test_a_fault_that_shows_a_minute_before_its_given_onset_is_not_its_own_baseline() -> None:
+    """An injection's or an alert's recorded time is known to about a minute: a fault whose first
+    minute came before it must not become the baseline's usual burst (20 min of baseline: the peak
+    it reaches for a minute is taken as its nature). The baseline ends a minute before the onset."""
+    times, onset_index = TIMES[:100], 80
+    values = np.random.default_rng(7).normal(0.4, 0.02, 100)
+    values[onset_index - 4 :] += 0.5  # the fault shows 60 s before its recorded onset
+    signals = SignalMatrix.from_entities(times, {"search": {"cpu": values}})
+    onset = float(times[onset_index])
+
+    given = rank_root_causes(signals, onset=onset)
+    assert given.anomalous and given.entities == ["search"], given.candidates
+    exact = rank_root_causes(signals, onset=onset, config=RankConfig(onset_margin_s=0.0))
+    assert not exact.anomalous, exact.candidates  # the fault's first minute read as the usual burst
