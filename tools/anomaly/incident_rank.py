@@ -121,11 +121,17 @@ def search_onset(
         warnings.simplefilter("ignore", RuntimeWarning)
         context = context_of(matrix)
         tops = [top_score(matrix, float(t), calls, cfg, aligned, context) for t in onsets]
-    best = max(tops)
-    for onset, top in zip(onsets, tops, strict=True):  # latest first
-        if top >= PLATEAU * best:
-            return _rank(matrix, float(onset), calls, cfg, aligned)
-    return _rank(matrix, float(onsets[0]), calls, cfg, aligned)
+    return _rank(matrix, float(onsets[plateau_end(tops)]), calls, cfg, aligned)
+
+
+def plateau_end(tops: Sequence[float]) -> int:
+    """Of the top scores at onsets tried latest first, the index of the latest onset on the plateau.
+    A fault's plateau spans every onset before it, so its level is one the top score holds over two
+    onsets in a row; a spike at one onset (its baseline ending just before a single burst) is no
+    plateau and must not set the bar the others are measured against."""
+    held = np.minimum(tops, [*tops[1:], *tops[-1:]])
+    best = float(held.max()) if held.size else 0.0
+    return next((i for i, level in enumerate(held) if level >= PLATEAU * best), 0)
 
 
 def rank_incident(

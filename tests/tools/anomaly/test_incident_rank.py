@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.anomaly.incident_rank import rank_incident
+from tools.anomaly.incident_rank import plateau_end, rank_incident
 from tools.anomaly.rank import SeriesKey, SignalMatrix
 
 STEP_S = 15.0
@@ -84,3 +84,13 @@ def test_the_request_rate_tells_how_many_requests_an_error_ratio_was_measured_on
 def test_an_onset_after_the_last_point_ranks_nothing_without_failing() -> None:
     ranking = rank_incident(matrix(services(6)), CALLS, LATEST, onset=LATEST + 60)
     assert not ranking.anomalous and all(c.score == 0 for c in ranking.candidates)
+
+
+def test_the_plateau_is_a_level_held_over_two_onsets_not_a_spike_at_one() -> None:
+    """Top scores at onsets a minute apart, latest first: a fault from the third onset on holds 20 at
+    every earlier one; one onset whose baseline ends just before a lone burst reaches 24. The spike
+    must not set the bar (with it, 20 is off the plateau and the burst's onset is taken)."""
+    tops = [0.0, 4.0, 20.0, 24.0, 20.0, 20.0, 20.0]
+    assert plateau_end(tops) == 2
+    assert plateau_end([0.0, 15.0, 15.5, 15.0]) == 1  # a plateau within 10 %: its latest onset
+    assert plateau_end([3.0]) == 0 and plateau_end([]) == 0
