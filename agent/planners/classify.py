@@ -298,7 +298,8 @@ def classify(f: Findings) -> Verdict:
         kind=None,
         confidence=0.3,
         because=[
-            "its strongest change fits no fault kind: no latency, error, rollout, restart or saturation came with it",
+            "no fault kind fits its strongest change (no rule on latency, errors, a rollout, restarts or "
+            "saturation held)",
             *f.change(top),
         ],
         facts=_holding(),

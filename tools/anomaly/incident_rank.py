@@ -145,9 +145,8 @@ def rank_incident(
     """The ranking the agent's tool makes and the RCA benchmark measures: the ranked signals of every
     source in `matrix`, with the onset given (as papers evaluate; known to about a minute, so the
     baseline ends `onset_margin_s` before it) or searched at or before `latest` (as the tool runs,
-    knowing only when the alert fired). `reference` holds the same series over
-    earlier periods (the window one day and one week before, or fault-free data; see
-    `rank_root_causes`)."""
+    knowing only when the alert fired). `reference` holds the same series over earlier periods (the
+    window one day and one week before, or fault-free data; see `rank_root_causes`)."""
     ranked = ranked_subset(matrix)
     if onset is not None:
         return _rank(ranked, onset, calls, cfg, reference)

@@ -4,8 +4,9 @@ The method, in the order it runs:
 1. Each signal is scaled against its baseline in robust sigmas, with a noise floor per kind of
    measurement (`baseline.py`): the points before the onset but for its last minute, or the same
    window a day or a week earlier when those points are too few or already anomalous (`scoring.py`).
-   An onset is known to about a minute (an injection's or an alert's recorded time, a search a
-   minute apart), and a fault's first minute taken as baseline reads as its usual burstiness.
+   A given onset (an injection's or an alert's recorded time) is known to about a minute, and a
+   fault's first minute taken as baseline reads as its usual burstiness (the onset search, which
+   finds where the baseline stops being clean, takes each onset it tries as exact).
 2. A signal's anomaly score is its sustained peak after onset: the level |z| holds for
    `min_duration_s` and for half the time since the onset (the k-th largest point), one-sided for
    latency and errors (getting faster is not a fault), discounted when the baseline itself swings
@@ -70,8 +71,8 @@ class RankConfig:
 
     threshold: float = 10.0  # robust sigmas; the top score below it means "nothing anomalous"
     min_duration_s: float = 60.0  # an anomaly counts at the level it holds this long (like `for: 1m`)
-    onset_margin_s: float = 60.0  # the baseline ends this long before the onset (grid points, rounded)
     sustained_share: float = 0.5  # ... and for this share of the time since the onset
+    onset_margin_s: float = 60.0  # the baseline ends this long before the onset (grid points, rounded)
     baseline_peak_allowance: float = 3.0  # sigmas a healthy baseline may reach itself before discounting
     floors: NoiseFloors = field(default_factory=NoiseFloors)  # the smallest scale per noise model
     min_baseline_points: int = 10  # fewer baseline points: the series cannot be judged
@@ -159,7 +160,8 @@ def _score(
 ) -> _Scored:
     times = signals.times
     before = times < onset
-    margin = round(cfg.onset_margin_s / _step(times)) if times.size > 1 else 0
+    step = _step(times)
+    margin = round(cfg.onset_margin_s / step) if step > 0 else 0
     if margin > 0:
         before[np.flatnonzero(before)[-margin:]] = False
     after = (times >= onset) & (times <= (np.inf if end is None else end))
@@ -223,11 +225,11 @@ def rank_root_causes(
 
     The baseline is every point before `onset` but those of its last `onset_margin_s`; the incident
     window runs from `onset` to `end` (default: the last point). `calls` maps a caller to its
-    callees; entities absent from it have no known dependencies. `reference` holds the same series (matched by key) over other periods
-    (the same window a day and a week earlier, or fault-free data): it becomes a series' baseline
-    where the pre-onset points are too few or already anomalous against it. Rows for which
-    `context` is true are read but not ranked (a request rate tells how many requests a latency was
-    measured on; a busy hour moving it is no evidence).
+    callees; entities absent from it have no known dependencies. `reference` holds the same series
+    (matched by key) over other periods (the same window a day and a week earlier, or fault-free
+    data): it becomes a series' baseline where the pre-onset points are too few or already anomalous
+    against it. Rows for which `context` is true are read but not ranked (a request rate tells how
+    many requests a latency was measured on; a busy hour moving it is no evidence).
     """
     cfg = config or DEFAULT_RANK_CONFIG
     scored = _score(signals, onset, calls, cfg, end, reference, context)
