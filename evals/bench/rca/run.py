@@ -207,7 +207,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(f"unknown --format {args.format!r}; expected one of {', '.join(FORMATS)}")
         if args.limit is not None and args.limit < 1:
             raise ValueError("--limit must be at least 1")
-        progress = (lambda name: print(f"  {name}", file=sys.stderr)) if sys.stderr.isatty() else None
         methods, sources = choose(args.format, args.methods), parse_sources(args.sources)
         progress = (lambda name: print(f"  {name}", file=sys.stderr)) if sys.stderr.isatty() else None
         report = run_rca(args.data, args.format, methods, sources, args.limit, progress)

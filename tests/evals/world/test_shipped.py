@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import get_args
 
@@ -35,10 +34,9 @@ def test_shipped_scenario_simulates(scenario_id: str, shipped_world: Callable[[s
             assert s.labels == tuple(sorted(s.labels)), s.name
 
 
-def test_online_boutique_simulates_fast_with_bounded_series() -> None:
+def test_online_boutique_simulates_with_bounded_series() -> None:
+    """Its speed is `python -m evals.bench.sandbox_up`'s simulate phase, measured and reported there (a
+    timed assertion here measures how loaded the test machine is)."""
     scenario = load_scenario("checkout-bad-deploy")
-    started = time.perf_counter()
     world = simulate(scenario.model_copy(update={"history": "6h", "step": "15s"}))
-    elapsed = time.perf_counter() - started
     assert sum(len(f.series) for f in world.families) < 1500
-    assert elapsed < 4.0, f"6h/15s online-boutique took {elapsed:.2f}s (target: well under 2s)"
