@@ -1,5 +1,5 @@
 """Record a triage on the sandbox, tear the sandbox down, replay the recording: the same diagnosis and
-the same proposal, for every fault kind the shipped scenarios hold (and for one where nothing is wrong).
+the same proposal, for each way a diagnosis reads the cluster (and for one where nothing is wrong).
 Also `medic investigate --record` against a running sandbox, replayed."""
 
 from __future__ import annotations
@@ -28,15 +28,30 @@ pytestmark = pytest.mark.sandbox
 APPROVER = Approver(identity="sre@example.com", roles=["sre"])
 
 
+# One fault kind for each thing a recording must carry back: the rollout history (a bad deploy, and a
+# rollout with nothing wrong), pod restarts and events (a crash loop), node conditions (node pressure),
+# usage against the pods' limits (a memory leak), callers' spans (a dependency's latency). The other
+# kinds' diagnoses read the same series and objects, and each round trip takes half a minute.
+ROUND_TRIP_KINDS = (
+    "no fault",
+    "bad_deploy",
+    "crashloop",
+    "node_pressure",
+    "memory_leak",
+    "dependency_latency",
+)
+
+
 def _one_scenario_per_kind() -> list[str]:
-    """For each expected fault kind, and for "nothing is wrong", the shipped scenario with the smallest
-    world (services × samples per series, then by id): the round trip is the same code for every kind,
-    and the smallest worlds are the quickest to record and replay."""
+    """For each of ROUND_TRIP_KINDS, the shipped scenario with the smallest world (services × samples
+    per series, then by id): the smallest worlds are the quickest to record and replay."""
     chosen: dict[str, tuple[float, str]] = {}
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         scenario = load_scenario(path)
         cause = scenario.expect.root_cause if scenario.expect else None
         kind = str(cause.kind) if cause and cause.service else "no fault"
+        if kind not in ROUND_TRIP_KINDS:
+            continue
         samples = parse_duration(scenario.history) / parse_duration(scenario.step)
         size = (len(scenario.topology.services) * samples, scenario.id)
         chosen[kind] = min(chosen.get(kind, size), size)
