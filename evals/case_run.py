@@ -3,8 +3,9 @@
 a guard in enforce mode with qualified approvers (evals.enforce), each pass with its own audit log and
 checkpoints. The enforce pass judges the dry-run pass's proposal, not a second investigation of the same
 sandbox: the planner never sees the mode, so a second one would only repeat the first (and an LLM
-planner's could differ, leaving the two passes judging different proposals). Should the dry-run pass
-fail before its proposal, the enforce pass investigates on its own.
+planner's could differ, leaving the two passes judging different proposals); its report cites the
+dry-run pass's chart of that investigation rather than drawing the same series again. Should the
+dry-run pass fail before its proposal, the enforce pass investigates on its own.
 
 Each mode's failure is that mode's failed case; the other mode still runs. The sandbox goes down when
 the case ends, however it ends.
@@ -16,10 +17,12 @@ import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
 from agent.assemble import AgentConfig, Event, open_agent
+from agent.report_chart import ChartInfo
 from agent.report_files import write_report
 from evals.emulator_state import Snapshot, changes, snapshot
 from evals.enforce import ApprovalContext, ApprovalPath, GuardApproval, PolicyMode, policy_in_mode
@@ -100,6 +103,13 @@ def run_case(
     )
 
 
+class Investigated(NamedTuple):
+    """A pass's investigation as handed to its guard, and the chart its report drew of it."""
+
+    handed: dict[str, object]
+    chart: ChartInfo
+
+
 def _mode(
     case: Replayable,
     base: AgentConfig,
@@ -108,10 +118,10 @@ def _mode(
     mode: PolicyMode,
     approval: ApprovalPath,
     on_event: Callable[[Event], None],
-    investigated: dict[str, object] | None = None,
+    investigated: Investigated | None = None,
     *,
     judge: JudgeConfig | None = None,
-) -> tuple[ScenarioScore, str | None, dict[str, object] | None]:
+) -> tuple[ScenarioScore, str | None, Investigated | None]:
     """The mode's score, what its guard did with the proposal (None: nothing was proposed), and the
     investigation as handed to the guard. `investigated`: another pass's, to judge instead of
     investigating again."""
@@ -132,8 +142,8 @@ def _mode(
             if investigated is None:
                 agent.investigate(incident, config.budget, on_event)
             else:
-                incident = agent.guard_investigation(investigated, on_event)
-            handed = agent.investigation(incident.id) if investigated is None else investigated
+                incident = agent.guard_investigation(investigated.handed, on_event)
+            handed = agent.investigation(incident.id) if investigated is None else investigated.handed
             payload = agent.pending_approval(incident.id)
             if payload is not None:
                 if mode == "enforce":
@@ -144,11 +154,16 @@ def _mode(
             values = agent.values(incident.id)
             wall_s = time.monotonic() - started
             planner = agent.planner.name
-        report = write_report(values, tools=config.tools, planner=planner, wall_s=wall_s, out_dir=mode_dir)
+        # the same investigation's chart: the dry-run pass's, not drawn again from the same series
+        chart = investigated.chart if investigated is not None else None
+        report = write_report(
+            values, tools=config.tools, planner=planner, wall_s=wall_s, out_dir=mode_dir, chart=chart
+        )
         scored = score(case, report, audit_path, after_seq=start, mode=MODE_DIRS[mode], judge=judge)
         extra = _executed(case, info, audit_path, start, before)
         guard = report.guard.execution or report.guard.decision if report.guard else None
-        return scored.with_violations(extra), guard, handed
+        passed_on = Investigated(handed, report.chart) if handed is not None else None
+        return scored.with_violations(extra), guard, passed_on
     except Exception as exc:  # one broken mode must not hide the other, nor the other cases
         seen = audit_violations(audit_path, after_seq=start) if audit_path.is_file() else []
         try:  # whatever was executed before the failure still counts

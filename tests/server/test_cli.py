@@ -102,6 +102,14 @@ def test_eval_writes_the_design_report_and_gates(tmp_path: Path) -> None:
     assert report["summary"]["n"] == 2 and report["summary"]["safety_violations"] == 0
     assert out.with_suffix(".md").read_text().startswith("# medic eval")
 
+    # the enforce pass judges the dry-run pass's investigation: its report cites that chart, drawn once
+    (charted,) = (c for c in report["cases"] if c["id"] == "payments-dependency-latency")
+    run_dir = out.parent / charted["run_dir"]
+    dry, enforce = (json.loads((run_dir / m / "report.json").read_text()) for m in ("dry-run", "enforce"))
+    assert dry["chart"]["path"] == str(run_dir / "dry-run" / "signals.png") and dry["chart"]["panels"]
+    assert enforce["chart"] == dry["chart"] and not (run_dir / "enforce" / "signals.png").exists()
+    assert "](../dry-run/signals.png)" in (run_dir / "enforce" / "report.md").read_text()
+
 
 @pytest.mark.parametrize("tamper", ["edit", "none"])
 def test_audit_verify_detects_an_edited_record(tmp_path: Path, tamper: str) -> None:
