@@ -8,6 +8,10 @@ that counts points then takes minutes of data for seconds of it: an anomaly seen
 never "holds" for `min_duration_s`, a baseline's size is inflated by copies, and the requests behind a
 percentile (a rate times the step) are a fraction of those it was computed on. On the grid of the
 samples themselves each sample is one point with its own duration, as it was measured.
+
+The agent's tool ranks on this grid when the metrics are all it has; when spans or log lines join,
+which are events with no sample spacing of their own, it keeps the query's step for them
+(`tools.anomaly.tools.rank_root_causes`).
 """
 
 from __future__ import annotations

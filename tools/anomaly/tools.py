@@ -173,13 +173,18 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
     fetched = fetch_signals(
         backend, active.templates, args.namespace, start, ctx.as_of, step_s, args.services
     )
-    # series written every few minutes (CloudWatch periods): rank one point per sample (resolution.py)
+    others = read_sources(ctx, fetched.matrix.times, step_s, start, args.namespace, fetched.services)
+    # series written every few minutes (CloudWatch periods): rank one point per sample (resolution.py),
+    # unless spans or log lines join. Those are events, counted at any step; bucketed by the metrics'
+    # minute, a fault seen in the spans of two minutes is two points, and a store that keeps spans in
+    # stretches gives each row a few points of history, too few to judge it by. They keep the query's
+    # step, and the metric rows are held on it, as the range query returned them.
     sampled, every = on_sample_grid(fetched.matrix)
-    if every > 1:
+    if every > 1 and not any(rows.keys for rows in others.rows):
         fetched, step_s = replace(fetched, matrix=sampled), step_s * every
+        others = replace(others, rows=[])
     gaps = "; ".join(f"{OPTIONAL_TEMPLATES[name]} ({name})" for name in fetched.skipped)
     missing = active.unavailable(gaps) if gaps else None
-    others = read_sources(ctx, fetched.matrix.times, step_s, start, args.namespace, fetched.services)
     calls = {k: list(v) for k, v in fetched.calls.items()}
     for caller, callees in others.calls.items():
         calls.setdefault(caller, []).extend(c for c in callees if c not in calls[caller])
