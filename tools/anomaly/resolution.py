@@ -11,10 +11,13 @@ samples themselves each sample is one point with its own duration, as it was mea
 
 The agent's tool ranks on this grid when the metrics are all it has; when spans or log lines join,
 which are events with no sample spacing of their own, it keeps the query's step for them
-(`tools.anomaly.tools.rank_root_causes`).
+(`tools.anomaly.tools.rank_root_causes`), and each metric row says how many points a sample fills
+(`with_repeats`), so that its baseline is still judged on samples, not on copies of them.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -48,3 +51,9 @@ def on_sample_grid(matrix: SignalMatrix) -> tuple[SignalMatrix, int]:
         return matrix, 1
     keep = np.arange(matrix.times.size - 1, -1, -every)[::-1]
     return SignalMatrix(times=matrix.times[keep], keys=matrix.keys, values=matrix.values[:, keep]), every
+
+
+def with_repeats(matrix: SignalMatrix, every: int) -> SignalMatrix:
+    """`matrix` on its own grid, each row saying its samples fill `every` points of it."""
+    keys = [replace(key, repeats=every) for key in matrix.keys]
+    return SignalMatrix(times=matrix.times, keys=keys, values=matrix.values)

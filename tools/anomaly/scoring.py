@@ -4,6 +4,8 @@
   `reference` (the same window one day or one week earlier, or fault-free data), a fault began before
   the lookback window and would hide itself: the reference is the baseline. Where it is too short to
   judge, the reference and those few points together are.
+- A row with fewer than `min_baseline_points` baseline samples cannot be judged; a row held on a
+  grid finer than its samples (`SeriesKey.repeats`) counts its samples, not their copies.
 - A score is the sustained peak after onset: the level |z| holds for `persistence` points and for
   half of the points since the onset (an incident under way holds its anomaly; a blip somewhere in a
   long window does not, which keeps an onset search from finding one in every healthy window),
@@ -160,6 +162,7 @@ def score_rows(
     with np.errstate(all="ignore"):
         level = np.nanmax(np.abs(values), axis=1, initial=0.0, where=~np.isnan(values))
     tail = tail_shares(keys)
+    repeats = np.asarray([k.repeats for k in keys])  # a baseline of 3 samples held 4 times is 3 samples
     floor = request_floor(request_counts(keys, values, before, cfg.step_s), relative, tail)
 
     def assess(base: RobustBaseline, past: FloatArray, past_floor: FloatArray) -> _Assessed:
@@ -172,7 +175,7 @@ def score_rows(
         discount = np.maximum(1.0, base_peak / cfg.baseline_peak_allowance)
         judged = directional / discount[:, None]
         peak, peak_index = sustained_peak(judged, _held(judged, cfg))
-        ok = np.asarray(base.points >= cfg.min_baseline_points, dtype=bool)
+        ok = np.asarray(base.points >= cfg.min_baseline_points * repeats, dtype=bool)
         score = np.where(ok, np.maximum(peak, 0.0), 0.0)
         return _Assessed(base, z, judged, score, peak_index, base_peak, ok)
 

@@ -51,7 +51,9 @@ class SeriesKey:
     (latency and errors: getting faster or failing less is not a fault); a cost per unit of work (CPU
     per request) says True. `quantile` names the percentile a latency row reads (0.99) where it is
     computed over whatever requests each step had, as a metrics backend's percentile is: over fewer
-    requests than the percentile needs it is the slowest of them (`scoring.request_floor`)."""
+    requests than the percentile needs it is the slowest of them (`scoring.request_floor`). `repeats`
+    says how many grid points each of its samples fills (a gauge written once a minute, on a 15-s grid:
+    4): its baseline is judged on samples, not on their copies."""
 
     entity: str
     signal: str
@@ -61,6 +63,7 @@ class SeriesKey:
     noise: NoiseModel | None = None
     rises_only: bool | None = None
     quantile: float | None = None
+    repeats: int = 1
 
     @property
     def resolved_kind(self) -> SignalKind:

@@ -9,8 +9,9 @@ fault, as `medic import nezha` builds its recordings:
   fires within the window, else the window's end; everything is cut at `latest`;
 - the grid is the shipped tool's default: 15-s points over a 2-h lookback ending at `latest`; a metric
   row (one a minute) holds the points after it until the next, as a range query reads a gauge; trace
-  and log rows count what happened in the 15 s before each point. With the metrics alone the grid is
-  their samples' (a point a minute), as the tool ranks them (`tools.anomaly.resolution`);
+  and log rows count what happened in the 15 s before each point, and a metric row's baseline is
+  judged on its samples (`SeriesKey.repeats`). With the metrics alone the grid is their samples' (a
+  point a minute). Both as the tool ranks them (`tools.anomaly.resolution`);
 - metric rows per pod (`<pod>_metric.csv`), entity = the pod's workload, in the shipped vocabulary:
   server latency p99 → `latency_p99` (p90/p95 → `latency_p90/p95`, not ranked); client latency
   (the pod's own outgoing calls, no callee named) → `outbound_latency_p*` (no ranked signal means
@@ -60,7 +61,7 @@ from evals.recordings.importers.nezha_layout import (
 )
 from evals.recordings.importers.nezha_metrics import front_p99, front_success, success_reported
 from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
-from tools.anomaly.resolution import on_sample_grid
+from tools.anomaly.resolution import on_sample_grid, sample_spacing, with_repeats
 from tools.anomaly.signals import cpu_per_request, metric_key
 
 STEP_S = 15.0  # the shipped tool's default range-query step
@@ -198,11 +199,16 @@ def build_window(day: Day, injected: float, until: float, sources: frozenset[Sou
     metrics.values[:, blank] = np.nan  # a sample from before an earlier fault must not run into it
     raw.values[:, blank] = np.nan
     extra: SourceRows = read_sources(day, ends, STEP_S, latest, blocked, blank, sources)
-    if not any(rows.keys for rows in extra.rows):  # metrics alone: the tool ranks a point per sample
+    # as the tool ranks them: the metrics alone a point per sample; with spans or logs on the 15-s grid,
+    # each metric row judged on its samples
+    events = [rows for rows in extra.rows if rows.keys]
+    if events:
+        metrics = with_repeats(metrics, sample_spacing(metrics.values))
+    else:
         metrics, _ = on_sample_grid(metrics)
     calls: Calls = merge_calls(*extra.calls)
     return CaseWindow(
-        matrix=joined([metrics, *extra.rows]),
+        matrix=joined([metrics, *events]),
         raw=raw,
         calls=calls,
         injected=injected,

@@ -139,6 +139,11 @@ def test_healthy_windows_lie_clear_of_every_fault(root: Path) -> None:
         )
     window = healthy[0].load(METRICS)
     assert window.latest == window.injected + FAULT_WINDOW_S
+    # asked for every source where the lookback holds no span and no line: the metrics alone, a point
+    # per sample, as the tool ranks them
+    everything = healthy[0].load(EVERYTHING)
+    assert {k.source for k in everything.matrix.keys} == {"metrics"}
+    assert np.all(np.diff(everything.matrix.times) == 60.0)
 
 
 def test_the_cpu_hog_is_ranked_first(root: Path) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from tools.anomaly.incident_rank import rank_incident
 from tools.anomaly.rank import SeriesKey, SignalMatrix
-from tools.anomaly.resolution import on_sample_grid, sample_spacing
+from tools.anomaly.resolution import on_sample_grid, sample_spacing, with_repeats
 
 PERIOD_S, STEP_S = 300.0, 15.0
 AS_OF = 1_700_006_400.0  # the close of the period the alert fired on
@@ -76,3 +76,30 @@ def test_the_last_sample_decides_on_the_grid_of_the_samples_as_on_the_samples() 
         assert found.anomalous and found.entities[0] == "search", found.entities[:3]
         score, want = found.candidates[0].score, expected.candidates[0].score
         assert abs(score - want) < 0.1 * want, (score, want)
+
+
+def test_a_row_held_on_a_finer_grid_is_judged_on_its_samples_not_their_copies() -> None:
+    """Spans and logs keep the 15-s grid, so minute-sampled metric rows are held on it: a pod that
+    served requests in only three minutes of the hour has three samples of CPU per request, twelve
+    points. Judged on the points it is 100 sigmas over an idle baseline; judged on its samples there
+    are too few to judge it by, while a row with samples all along is judged as before."""
+    minute, grid = 60.0, np.arange(0.0, 3600.0, STEP_S)
+    rng = np.random.default_rng(7)
+    samples = 0.02 * np.exp(rng.normal(0.0, 0.2, grid.size // 4))
+    samples[-2:] = 0.3  # the last two minutes: fifteen times the usual CPU per request
+    steady = np.repeat(samples, int(minute / STEP_S))
+    sparse = np.full(grid.size, np.nan)
+    sparse[:12] = np.repeat([0.019, 0.0195, 0.0195], 4)  # three minutes with requests, long ago
+    sparse[-8:] = 0.3
+    keys = [
+        SeriesKey("busy", "cpu_per_request", "resource"),
+        SeriesKey("idle", "cpu_per_request", "resource"),
+    ]
+    held = SignalMatrix(times=grid, keys=keys, values=np.vstack([steady, sparse]))
+
+    on_points = rank_incident(held, {}, float(grid[-1]), onset=float(grid[-9]))
+    assert {c.entity for c in on_points.candidates if c.score >= on_points.threshold} == {"busy", "idle"}
+    on_samples = rank_incident(with_repeats(held, 4), {}, float(grid[-1]), onset=float(grid[-9]))
+    scores = {c.entity: c.score for c in on_samples.candidates}
+    assert scores["busy"] >= on_samples.threshold and scores.get("idle", 0.0) == 0.0, scores
+    assert all(k.repeats == 4 for k in with_repeats(held, 4).keys)
