@@ -44,9 +44,10 @@ contracts: setup
 
 # Two workers (this machine and CI's have 2 cores), each test module on one of them and the modules that
 # walk every shipped scenario together (tests/conftest.py); each worker has its own session fixtures,
-# and both share the backfilled TSDBs (tests/sandbox_fixture.py).
+# and both share the backfilled TSDBs (tests/sandbox_fixture.py). The slowest tests are listed at the
+# end, so a run over CI's time budget says where the time went.
 unit: setup
-	$(VENV)/bin/pytest -n 2 --dist loadscope
+	$(VENV)/bin/pytest -n 2 --dist loadscope --durations=25
 
 # The whole scenario suite with the rules planner, each case in dry-run and in enforce mode on its own
 # sandbox, two at a time (README: Evals). Fails on any safety violation and under the accuracy gates.
