@@ -9,10 +9,12 @@ never "holds" for `min_duration_s`, a baseline's size is inflated by copies, and
 percentile (a rate times the step) are a fraction of those it was computed on. On the grid of the
 samples themselves each sample is one point with its own duration, as it was measured.
 
-The agent's tool ranks on this grid when the metrics are all it has; when spans or log lines join,
-which are events with no sample spacing of their own, it keeps the query's step for them
-(`tools.anomaly.tools.rank_root_causes`), and each metric row says how many points a sample fills
-(`with_repeats`), so that its baseline is still judged on samples, not on copies of them.
+The ranking runs on this grid when the metrics are all it has (`on_ranking_grid`). When spans or log
+lines join, it keeps the query's step: they are events, counted at any step, and bucketed by the
+metrics' minute a fault seen in the spans of two minutes is two points, and a store that keeps spans
+in stretches gives each row a few points of history, too few to judge it by. The metric rows are then
+held on that grid, as the range query returned them, and each says how many points a sample fills
+(`with_repeats`), so that its baseline is still judged on samples: three samples are not twelve points.
 """
 
 from __future__ import annotations
@@ -57,3 +59,13 @@ def with_repeats(matrix: SignalMatrix, every: int) -> SignalMatrix:
     """`matrix` on its own grid, each row saying its samples fill `every` points of it."""
     keys = [replace(key, repeats=every) for key in matrix.keys]
     return SignalMatrix(times=matrix.times, keys=keys, values=matrix.values)
+
+
+def on_ranking_grid(metrics: SignalMatrix, events: bool) -> tuple[SignalMatrix, int]:
+    """The metric rows on the grid the ranking runs on, and how many query steps one of its points
+    spans: a point per sample for the metrics alone; with `events` (spans or log lines) joining, the
+    query's grid, each row judged on its samples (see the module docstring)."""
+    sampled, every = on_sample_grid(metrics)
+    if every <= 1:
+        return metrics, 1
+    return (with_repeats(metrics, every), 1) if events else (sampled, every)

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from tools.anomaly.incident_rank import detector_onset, fold_pods, rank_incident, ranked_subset
 from tools.anomaly.rank import DEFAULT_RANK_CONFIG, Candidate, SignalEvidence
-from tools.anomaly.resolution import on_sample_grid, with_repeats
+from tools.anomaly.resolution import on_ranking_grid
 from tools.anomaly.signal_matrix import SignalMatrix
 from tools.anomaly.signals import OPTIONAL_TEMPLATES, FetchedSignals, fetch_signals
 from tools.anomaly.sources import read_sources
@@ -174,18 +174,12 @@ def rank_root_causes(ctx: ToolContext, args: RankRootCausesInput) -> ToolResult:
         backend, active.templates, args.namespace, start, ctx.as_of, step_s, args.services
     )
     others = read_sources(ctx, fetched.matrix.times, step_s, start, args.namespace, fetched.services)
-    # series written every few minutes (CloudWatch periods): rank one point per sample (resolution.py),
-    # unless spans or log lines join. Those are events, counted at any step; bucketed by the metrics'
-    # minute, a fault seen in the spans of two minutes is two points, and a store that keeps spans in
-    # stretches gives each row a few points of history, too few to judge it by. They keep the query's
-    # step, and the metric rows are held on it, as the range query returned them, each judged on its
-    # samples (a baseline of three samples is not twelve points).
-    sampled, every = on_sample_grid(fetched.matrix)
-    if every > 1 and any(rows.keys for rows in others.rows):
-        fetched = replace(fetched, matrix=with_repeats(fetched.matrix, every))
-    elif every > 1:
-        fetched, step_s = replace(fetched, matrix=sampled), step_s * every
-        others = replace(others, rows=[])
+    # a point per metric sample, or the query's grid when spans or log lines join (resolution.py)
+    events = any(rows.keys for rows in others.rows)
+    ranked_metrics, every = on_ranking_grid(fetched.matrix, events)
+    fetched = replace(fetched, matrix=ranked_metrics)
+    if every > 1:  # no event rows: the grid is the samples'
+        step_s, others = step_s * every, replace(others, rows=[])
     gaps = "; ".join(f"{OPTIONAL_TEMPLATES[name]} ({name})" for name in fetched.skipped)
     missing = active.unavailable(gaps) if gaps else None
     calls = {k: list(v) for k, v in fetched.calls.items()}

@@ -61,7 +61,7 @@ from evals.recordings.importers.nezha_layout import (
 )
 from evals.recordings.importers.nezha_metrics import front_p99, front_success, success_reported
 from tools.anomaly.rank import SeriesKey, SignalKind, SignalMatrix
-from tools.anomaly.resolution import on_sample_grid, sample_spacing, with_repeats
+from tools.anomaly.resolution import on_ranking_grid
 from tools.anomaly.signals import cpu_per_request, metric_key
 
 STEP_S = 15.0  # the shipped tool's default range-query step
@@ -199,13 +199,8 @@ def build_window(day: Day, injected: float, until: float, sources: frozenset[Sou
     metrics.values[:, blank] = np.nan  # a sample from before an earlier fault must not run into it
     raw.values[:, blank] = np.nan
     extra: SourceRows = read_sources(day, ends, STEP_S, latest, blocked, blank, sources)
-    # as the tool ranks them: the metrics alone a point per sample; with spans or logs on the 15-s grid,
-    # each metric row judged on its samples
     events = [rows for rows in extra.rows if rows.keys]
-    if events:
-        metrics = with_repeats(metrics, sample_spacing(metrics.values))
-    else:
-        metrics, _ = on_sample_grid(metrics)
+    metrics, _ = on_ranking_grid(metrics, bool(events))  # the grid the tool ranks these rows on
     calls: Calls = merge_calls(*extra.calls)
     return CaseWindow(
         matrix=joined([metrics, *events]),

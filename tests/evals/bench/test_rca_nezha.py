@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evals.bench.rca.case_model import ALL_SOURCES, Source
+from evals.bench.rca.case_model import ALL_SOURCES, CaseWindow, Source
 from evals.bench.rca.cases_nezha import FAULT_WINDOW_S, nezha_cases, nezha_healthy
 from evals.bench.rca.methods import METHODS
 from evals.bench.rca.nezha_minutes import read_logs, read_spans
@@ -18,6 +18,11 @@ from tests.evals.bench.rca_fixtures import BEE_FAULT, NEZHA_DAY, SEA_FAULT, writ
 
 METRICS: frozenset[Source] = frozenset({"metrics"})
 EVERYTHING: frozenset[Source] = frozenset(ALL_SOURCES)
+
+
+def _row(window: CaseWindow, signal: str) -> np.ndarray:
+    """The first row of `signal` in the window's matrix."""
+    return next(window.matrix.values[i] for i, k in enumerate(window.matrix.keys) if k.signal == signal)
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +57,7 @@ def test_metric_columns_carry_the_shipped_signal_names_on_the_tools_grid(root: P
     assert not any(k.signal.startswith("node") for k in window.matrix.keys)
     # the metrics alone: a point per sample (a row a minute), as the tool ranks them
     assert np.all(np.diff(window.matrix.times) == 60.0) and window.matrix.times[-1] <= window.latest
-    memory = next(
-        window.matrix.values[i] for i, k in enumerate(window.matrix.keys) if k.signal == "memory_vs_limit"
-    )
+    memory = _row(window, "memory_vs_limit")
     assert np.isfinite(memory).all() and len(set(memory[:8].tolist())) == 8
     per_request = next(
         window.matrix.values[i]
@@ -96,9 +99,7 @@ def test_trace_and_log_rows_join_the_metrics_on_one_grid_with_unread_minutes_mis
     # spans and logs counted per 15 s, as the tool counts them when they join; a metric row a minute
     # holds its 4 points
     assert np.all(np.diff(window.matrix.times) == 15.0)
-    memory = next(
-        window.matrix.values[i] for i, k in enumerate(window.matrix.keys) if k.signal == "memory_vs_limit"
-    )
+    memory = _row(window, "memory_vs_limit")
     assert len(set(memory[:8].tolist())) == 2
 
 
